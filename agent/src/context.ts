@@ -1,0 +1,19 @@
+/** What every service is handed: where it works and how it reports. Passed in, never imported globally. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface AgentContext {
+  /** Absolute paths of the workspace folders the agent serves (the cwd for the CLI). */
+  readonly workspaceRoots: readonly string[];
+  readonly log: Logger;
+}
+
+/** Logs to stderr: the agent's stdout belongs to the protocol. */
+export const stderrLogger: Logger = {
+  info: (message) => process.stderr.write(`[info] ${message}\n`),
+  warn: (message) => process.stderr.write(`[warn] ${message}\n`),
+  error: (message) => process.stderr.write(`[error] ${message}\n`),
+};

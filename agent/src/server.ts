@@ -1,0 +1,59 @@
+/**
+ * Glue between the LSP connection and the services; no logic of its own lives here.
+ * (Language features come from agent/src/dag/*, mlw/* requests from agent/src/services.ts.)
+ */
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { URI } from 'vscode-uri';
+import { agentReady } from '../../schemas/protocol';
+import type { AgentContext, Logger } from './context';
+import { registerHandlers, sendNotification } from './rpc/handlers';
+import { allHandlers } from './services';
+import { VERSION } from './cli/program';
+
+function connectionLogger(connection: Connection): Logger {
+  return {
+    info: (message) => connection.console.info(message),
+    warn: (message) => connection.console.warn(message),
+    error: (message) => connection.console.error(message),
+  };
+}
+
+export function startServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  let context: AgentContext = { workspaceRoots: [process.cwd()], log: connectionLogger(connection) };
+
+  connection.onInitialize((params): InitializeResult => {
+    const roots = (params.workspaceFolders ?? []).map((folder) => URI.parse(folder.uri).fsPath);
+    context = { ...context, workspaceRoots: roots.length > 0 ? roots : [process.cwd()] };
+    registerHandlers(connection, allHandlers(context));
+    return {
+      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+      serverInfo: { name: 'mlw-agent', version: VERSION },
+    };
+  });
+
+  connection.onInitialized(() => {
+    sendNotification(connection, agentReady, {
+      version: VERSION,
+      pid: process.pid,
+      workspaceRoots: [...context.workspaceRoots],
+    });
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}
+
+export async function runStdioServer(): Promise<void> {
+  const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
+  startServer(connection);
+  await new Promise<void>((resolve) => connection.onExit(resolve));
+}

@@ -1,0 +1,11 @@
+/**
+ * Every service's RPC handlers, in one list: the server registers them and a test checks that
+ * every request declared in schemas/protocol.ts has exactly one handler here.
+ */
+import type { AgentContext } from './context';
+import type { HandlerEntry } from './rpc/handlers';
+import { agentHandlers } from './agent-info';
+
+export function allHandlers(context: AgentContext): HandlerEntry[] {
+  return [...agentHandlers(context)];
+}

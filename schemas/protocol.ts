@@ -1,0 +1,10 @@
+/**
+ * The one protocol module: every mlw/* request and notification, declared once with zod params and
+ * result, imported by the agent and the extension. Each service keeps its declarations in
+ * schemas/protocol/<service>.ts; this file gathers them so a test can check every request has a handler.
+ */
+import * as agent from './protocol/agent';
+
+export * from './protocol/agent';
+
+export const protocolModules = { agent } as const;
