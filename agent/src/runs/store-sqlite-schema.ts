@@ -84,6 +84,9 @@ export const MIGRATIONS: readonly Migration[] = [
         container_id TEXT,
         pid INTEGER,
         owner TEXT,
+        -- Set by whoever cancels a running run; its supervisor sees it, stops the run, and only
+        -- then moves it to cancelled (so status and end time say what really happened).
+        cancel_requested_at INTEGER,
         spec TEXT NOT NULL,
         params_json TEXT NOT NULL,
         tags_json TEXT NOT NULL DEFAULT '[]',

@@ -126,6 +126,7 @@ interface RunRow {
   container_id: string | null;
   pid: number | null;
   owner: string | null;
+  cancel_requested_at: number | null;
   spec: string;
   params_json: string;
   tags_json: string;
@@ -228,7 +229,7 @@ export class SqliteRunStore implements RunStore {
   async active(): Promise<ActiveRun[]> {
     const rows = this.statements.active.all() as Pick<
       RunRow,
-      'id' | 'status' | 'executor' | 'container_id' | 'pid' | 'owner' | 'slot_class' | 'priority'
+      'id' | 'status' | 'executor' | 'container_id' | 'pid' | 'owner' | 'slot_class' | 'priority' | 'cancel_requested_at'
     >[];
     return rows.map((row) => ({
       id: row.id,
@@ -239,6 +240,7 @@ export class SqliteRunStore implements RunStore {
       owner: row.owner,
       slotClass: row.slot_class,
       priority: row.priority,
+      cancelRequestedAt: row.cancel_requested_at,
     }));
   }
 
@@ -302,6 +304,25 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
+  async takeOver(id: string, expectedOwner: string | null, owner: string): Promise<boolean> {
+    return this.statements.takeOver.run({ id, expected: expectedOwner, owner }).changes === 1;
+  }
+
+  async requestCancel(id: string, at: number): Promise<'cancelled' | 'requested' | 'finished'> {
+    const request = this.db.transaction((): 'cancelled' | 'requested' | 'finished' => {
+      if (this.statements.cancelQueued.run({ at, id }).changes === 1) return 'cancelled';
+      if (this.statements.markCancelRequested.run(at, id).changes === 1) return 'requested';
+      if (!this.statements.idExists.get(id)) throw new RunNotFoundError(id, this.location);
+      return 'finished';
+    });
+    return request.immediate();
+  }
+
+  async cancelRequestedAt(id: string): Promise<number | null> {
+    const row = this.statements.cancelRequestedAt.get(id) as { at: number | null } | undefined;
+    return row?.at ?? null;
+  }
+
   async appendMetrics(id: string, points: readonly MetricPoint[], at: number): Promise<void> {
     if (points.length === 0) return;
     const append = this.db.transaction(() => {
@@ -343,6 +364,10 @@ export class SqliteRunStore implements RunStore {
 
   async readLog(id: string, afterSeq = 0, limit = -1): Promise<LogEntry[]> {
     return this.statements.logOf.all(id, afterSeq, limit) as LogEntry[];
+  }
+
+  async lastLog(id: string): Promise<LogEntry | undefined> {
+    return this.statements.lastLog.get(id) as LogEntry | undefined;
   }
 
   async recordInputs(id: string, inputs: readonly RunInput[]): Promise<void> {
@@ -400,7 +425,7 @@ function prepareStatements(db: Database) {
       ORDER BY seq DESC
       LIMIT @limit`).pluck(true),
     active: db.prepare(`
-      SELECT id, status, executor, container_id, pid, owner, slot_class, priority FROM runs
+      SELECT id, status, executor, container_id, pid, owner, slot_class, priority, cancel_requested_at FROM runs
       WHERE status IN ('queued', 'running') ORDER BY seq`),
     specOf: db.prepare('SELECT spec FROM runs WHERE id = ?'),
     transition: db.prepare(`
@@ -440,6 +465,17 @@ function prepareStatements(db: Database) {
       INSERT INTO run_latest_metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)
       ON CONFLICT (run_id, name) DO UPDATE SET step = excluded.step, value = excluded.value
       WHERE excluded.step >= run_latest_metrics.step`),
+    takeOver: db.prepare(
+      "UPDATE runs SET owner = @owner WHERE id = @id AND owner IS @expected AND status IN ('queued', 'running')",
+    ),
+    lastLog: db.prepare('SELECT seq, stream, at, text FROM run_logs WHERE run_id = ? ORDER BY seq DESC LIMIT 1'),
+    cancelQueued: db.prepare(
+      "UPDATE runs SET status = 'cancelled', status_reason = 'cancelled before it started', ended_at = @at, cancel_requested_at = @at WHERE id = @id AND status = 'queued'",
+    ),
+    markCancelRequested: db.prepare(
+      "UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ? AND status = 'running'",
+    ),
+    cancelRequestedAt: db.prepare('SELECT cancel_requested_at AS at FROM runs WHERE id = ?'),
     refreshLatestJson: db.prepare(`
       UPDATE runs SET latest_json = (
         SELECT json_group_object(name, json_object('step', step, 'value', value)) FROM run_latest_metrics WHERE run_id = @id

@@ -73,6 +73,7 @@ export interface ActiveRun {
   readonly owner: string | null;
   readonly slotClass: SlotClass;
   readonly priority: number;
+  readonly cancelRequestedAt: number | null;
 }
 
 export interface RunFilter {
@@ -129,6 +130,18 @@ export interface RunStore {
    */
   claimSlot(id: string, limit: number, at: number): Promise<boolean>;
   recordExecution(id: string, details: ExecutionDetails): Promise<void>;
+  /**
+   * Makes `owner` the run's supervisor if `expectedOwner` still is: when several processes find a
+   * run whose supervisor died, exactly one takes it over.
+   */
+  takeOver(id: string, expectedOwner: string | null, owner: string): Promise<boolean>;
+  /**
+   * Asks for a run to be cancelled: a queued run becomes cancelled at once ('cancelled'); a running
+   * one is marked for its supervisor to stop ('requested'); a finished one is left ('finished').
+   */
+  requestCancel(id: string, at: number): Promise<'cancelled' | 'requested' | 'finished'>;
+  /** When cancelling was asked for, if it was. */
+  cancelRequestedAt(id: string): Promise<number | null>;
 
   /** Appends metric points atomically (all or none); a point at an existing step replaces it. */
   appendMetrics(id: string, points: readonly MetricPoint[], at: number): Promise<void>;
@@ -136,6 +149,8 @@ export interface RunStore {
   /** Appends log entries atomically and returns them with their sequence numbers. */
   appendLog(id: string, entries: readonly NewLogEntry[]): Promise<LogEntry[]>;
   readLog(id: string, afterSeq?: number, limit?: number): Promise<LogEntry[]>;
+  /** The last log entry of a run, if any. */
+  lastLog(id: string): Promise<LogEntry | undefined>;
 
   recordInputs(id: string, inputs: readonly RunInput[]): Promise<void>;
   recordArtifacts(id: string, artifacts: readonly RunArtifact[]): Promise<void>;
