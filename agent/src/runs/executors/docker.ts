@@ -1,0 +1,238 @@
+/**
+ * Runs a command in a container on the local Docker Engine. The order matters: create, attach,
+ * start, wait; the container is never auto-removed, so one that exits at once still has its exit
+ * code and logs when we ask, and a restarted agent can find it by its `mlw.run` label.
+ */
+import { Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { RunResources } from '../../../../schemas/protocol/runs';
+import { LaunchError } from '../errors';
+import { LineSplitter } from '../lines';
+import { memoryBytes, nanoCpus } from './resources';
+import type { ContainerSpec, Execution, ExitOutcome, LineSink, OutputStream } from './types';
+
+export const RUN_LABEL = 'mlw.run';
+export const WORKSPACE_LABEL = 'mlw.workspace';
+
+export interface DockerSettings {
+  /** The container network; `none` by default (training needs none, and some engines have no bridge). */
+  readonly networkMode: string;
+  /** Run tini as PID 1 so SIGTERM reaches the command and zombies are reaped. */
+  readonly init: boolean;
+  /** The user to run as (`uid:gid`); by default the host user on Linux so outputs stay the user's. */
+  readonly user: string | undefined;
+}
+
+export function defaultDockerSettings(): DockerSettings {
+  const hostUser =
+    process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() !== 0
+      ? `${process.getuid()}:${process.getgid!()}`
+      : undefined;
+  return { networkMode: 'none', init: true, user: hostUser };
+}
+
+/** A container found by its label (recovery). */
+export interface LabeledContainer {
+  readonly id: string;
+  readonly runId: string;
+  readonly running: boolean;
+}
+
+export class DockerExecutor {
+  constructor(
+    private readonly docker: Docker,
+    private readonly settings: DockerSettings,
+  ) {}
+
+  /** Fails with a message that says what to do when the engine cannot be reached. */
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (error) {
+      throw new LaunchError(
+        `the Docker engine is not reachable (${(error as Error).message}): start Docker, or set DOCKER_HOST to where it listens`,
+      );
+    }
+  }
+
+  /** The image's id (its digest of content), or undefined when it is not present locally. */
+  async imageId(image: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async start(spec: ContainerSpec, sink: LineSink): Promise<Execution> {
+    const container = await this.create(spec);
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+      const delivered = this.deliver(stream, sink);
+      await container.start();
+      return this.execution(container, delivered);
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Takes over a container a previous agent started: its output since `sinceMs` (the last line
+   * already recorded) is delivered, then it is waited for like a fresh one.
+   */
+  async adopt(containerId: string, sinceMs: number, sink: LineSink): Promise<Execution> {
+    const container = this.docker.getContainer(containerId);
+    const stream = (await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since: Math.max(0, Math.floor(sinceMs / 1000) - 1),
+    })) as NodeJS.ReadableStream;
+    const delivered = this.deliver(stream, (kind, line) => {
+      // With timestamps each line starts with the engine's RFC 3339 time; lines at or before the
+      // last recorded one were recorded by the previous agent.
+      const space = line.indexOf(' ');
+      const at = Date.parse(line.slice(0, space));
+      if (Number.isNaN(at) || at > sinceMs) sink(kind, line.slice(space + 1));
+    });
+    return this.execution(container, delivered);
+  }
+
+  /** Containers carrying the run label (for this workspace when given), running or not. */
+  async labeledContainers(workspace?: string): Promise<LabeledContainer[]> {
+    const labelFilters = workspace ? [RUN_LABEL, `${WORKSPACE_LABEL}=${workspace}`] : [RUN_LABEL];
+    const containers = await this.docker.listContainers({ all: true, filters: { label: labelFilters } });
+    return containers.map((info) => ({ id: info.Id, runId: info.Labels[RUN_LABEL] ?? '', running: info.State === 'running' }));
+  }
+
+  /** Whether the container exists, and if so whether it still runs. */
+  async state(containerId: string): Promise<'running' | 'exited' | 'missing'> {
+    try {
+      const info = await this.docker.getContainer(containerId).inspect();
+      return info.State.Running ? 'running' : 'exited';
+    } catch (error) {
+      if (statusCode(error) === 404) return 'missing';
+      throw error;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period (what `docker stop -t` does). */
+  async stop(containerId: string, graceMs: number): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
+    } catch (error) {
+      // 304: already stopped; 404: already gone. Either way it no longer runs.
+      if (statusCode(error) !== 304 && statusCode(error) !== 404) throw error;
+    }
+  }
+
+  async remove(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (error) {
+      if (statusCode(error) !== 404 && statusCode(error) !== 409) throw error;
+    }
+  }
+
+  private async create(spec: ContainerSpec): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer({
+        Image: spec.image,
+        Entrypoint: ['/bin/sh', '-c'],
+        Cmd: [spec.command],
+        WorkingDir: spec.workingDir,
+        Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
+        Labels: { ...spec.labels, [RUN_LABEL]: spec.runId },
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        OpenStdin: false,
+        ...(this.settings.user ? { User: this.settings.user } : {}),
+        HostConfig: {
+          AutoRemove: false,
+          Init: this.settings.init,
+          NetworkMode: this.settings.networkMode,
+          Mounts: spec.mounts.map((mount) => ({
+            Type: 'bind' as const,
+            Source: mount.source,
+            Target: mount.target,
+            ReadOnly: mount.readOnly,
+          })),
+          // json-file keeps the whole log with timestamps, which re-attaching after a restart reads.
+          LogConfig: { Type: 'json-file', Config: {} },
+          ...resourceLimits(spec.resources),
+        },
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (statusCode(error) === 404 && /image/i.test(message)) {
+        throw new LaunchError(
+          `image ${spec.image} is not present on this Docker engine: build it with \`mlw env build\` (or docker build/pull it)`,
+        );
+      }
+      throw new LaunchError(`docker could not create the container for run ${spec.runId}: ${message}`);
+    }
+  }
+
+  private deliver(stream: NodeJS.ReadableStream, sink: LineSink): Promise<void> {
+    const splitters: Record<OutputStream, LineSplitter> = {
+      stdout: new LineSplitter((line) => sink('stdout', line)),
+      stderr: new LineSplitter((line) => sink('stderr', line)),
+    };
+    const writable = (kind: OutputStream) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          splitters[kind].write(chunk);
+          callback();
+        },
+      });
+    this.docker.modem.demuxStream(stream, writable('stdout'), writable('stderr'));
+    return new Promise((resolve) => {
+      const finish = () => {
+        splitters.stdout.flush();
+        splitters.stderr.flush();
+        resolve();
+      };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
+    });
+  }
+
+  private execution(container: Docker.Container, delivered: Promise<void>): Execution {
+    const done = (async (): Promise<ExitOutcome> => {
+      await container.wait({ condition: 'not-running' });
+      const info = await container.inspect();
+      await delivered;
+      return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled, signal: null };
+    })();
+    return {
+      handle: { containerId: container.id, pid: null },
+      done,
+      cancel: (graceMs) => this.stop(container.id, graceMs),
+    };
+  }
+}
+
+function resourceLimits(resources: RunResources): Docker.HostConfig {
+  const limits: Docker.HostConfig = {};
+  if (resources.memory !== undefined) {
+    limits.Memory = memoryBytes(resources.memory);
+    // No swap beyond the limit: a run over its memory is OOM-killed, not slowed to a crawl.
+    limits.MemorySwap = limits.Memory;
+  }
+  if (resources.cpus !== undefined) limits.NanoCpus = nanoCpus(resources.cpus);
+  if (resources.gpus !== undefined && resources.gpus !== 0) {
+    limits.DeviceRequests = [{ Driver: '', Count: resources.gpus === 'all' ? -1 : resources.gpus, Capabilities: [['gpu']] }];
+  }
+  return limits;
+}
+
+function statusCode(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? (error as { statusCode?: number }).statusCode
+    : undefined;
+}
