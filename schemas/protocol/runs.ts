@@ -135,6 +135,10 @@ export const startRun = defineRequest('mlw/runs/start', {
     .strict()
     .refine((p) => (p.task === undefined) !== (p.command === undefined), {
       message: 'give either task or command, not both',
+    })
+    .refine((p) => p.task === undefined || p.dagFile !== undefined, {
+      message: 'a task needs its dagFile',
+      path: ['dagFile'],
     }),
   result: z.object({ ids: z.array(z.string()) }),
 });

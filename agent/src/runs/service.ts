@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { LogEntry, MetricPoint, RunComparison, RunRecord, RunStatus, RunSummary } from '../../../schemas/protocol/runs';
 import { FINAL_STATUSES } from '../../../schemas/protocol/runs';
 import type { Logger } from '../context';
@@ -112,8 +112,11 @@ export class RunService extends EventEmitter<RunEvents> {
     return this.options.workspaceRoot;
   }
 
-  /** Snapshots the code, records the run (queued) and starts supervising it; resolves to its id. */
-  async submit(plan: LaunchPlan): Promise<string> {
+  /**
+   * Snapshots the code, records the run (queued) and starts supervising it; resolves to its id.
+   * With `handOff`, it is left queued for another process to take over (`mlw run --detach`).
+   */
+  async submit(plan: LaunchPlan, options: { handOff?: boolean } = {}): Promise<string> {
     const id = newRunId();
     const dirs = runDirs(plan.workspaceRoot, id);
     let snapshot;
@@ -161,9 +164,25 @@ export class RunService extends EventEmitter<RunEvents> {
         },
       ]);
     }
-    this.supervise(id, new RunSupervisor(this.deps, { id, plan, slotClass, dvcPointers: snapshot.dvcPointers }).start());
+    if (!options.handOff) {
+      this.supervise(id, new RunSupervisor(this.deps, { id, plan, slotClass, dvcPointers: snapshot.dvcPointers }).start());
+    }
     this.watcher.signal();
     return id;
+  }
+
+  /** Takes over a queued run handed off by `previousOwner` and supervises it here; false if it cannot. */
+  async takeOverQueued(id: string, previousOwner: string): Promise<boolean> {
+    if (!(await this.store.takeOver(id, previousOwner, this.owner))) return false;
+    const spec = (await this.store.spec(id)) as StoredSpec;
+    const slotClass: SlotClass = spec.plan.resources.gpus ? 'gpu' : 'cpu';
+    this.supervise(id, new RunSupervisor(this.deps, { id, plan: spec.plan, slotClass, dvcPointers: spec.dvcPointers }).start());
+    return true;
+  }
+
+  /** This process, as recorded as the supervisor of the runs it owns. */
+  get ownerId(): string {
+    return this.owner;
   }
 
   /** Resolves with the run's record once it has finished (whichever process supervises it). */
@@ -364,7 +383,7 @@ export class RunService extends EventEmitter<RunEvents> {
   }
 
   private docker(): Docker {
-    this.dockerClient ??= this.options.docker ?? new Docker();
+    this.dockerClient ??= this.options.docker ?? createDockerClient();
     return this.dockerClient;
   }
 
@@ -376,6 +395,16 @@ export class RunService extends EventEmitter<RunEvents> {
     });
     return this.dockerExecutor;
   }
+}
+
+/**
+ * dockerode is loaded on first use: it pulls in ssh2 (for ssh:// engines), which the bundle keeps
+ * external, so loading it eagerly would make every mlw command depend on it.
+ */
+function createDockerClient(): Docker {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const DockerClient = require('dockerode') as typeof Docker;
+  return new DockerClient();
 }
 
 function summaryOf(run: RunRecord): RunSummary {
