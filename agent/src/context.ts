@@ -1,14 +1,22 @@
 /** What every service is handed: where it works and how it reports. Passed in, never imported globally. */
+import type { z } from 'zod';
+import type { NotificationType } from '../../schemas/rpc';
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
 }
 
+/** Sends a protocol notification (checked against its declaration) to the editor. */
+export type Notify = <P extends z.ZodType>(notification: NotificationType<P>, params: z.input<P>) => void;
+
 export interface AgentContext {
   /** Absolute paths of the workspace folders the agent serves (the cwd for the CLI). */
   readonly workspaceRoots: readonly string[];
   readonly log: Logger;
+  /** Present in the agent (not the CLI): how services push change notifications. */
+  readonly notify?: Notify;
 }
 
 /** Logs to stderr: the agent's stdout belongs to the protocol. */

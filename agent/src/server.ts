@@ -28,7 +28,11 @@ function connectionLogger(connection: Connection): Logger {
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
-  let context: AgentContext = { workspaceRoots: [process.cwd()], log: connectionLogger(connection) };
+  let context: AgentContext = {
+    workspaceRoots: [process.cwd()],
+    log: connectionLogger(connection),
+    notify: (notification, params) => sendNotification(connection, notification, params),
+  };
 
   connection.onInitialize((params): InitializeResult => {
     const roots = (params.workspaceFolders ?? []).map((folder) => URI.parse(folder.uri).fsPath);

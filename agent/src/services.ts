@@ -5,7 +5,8 @@
 import type { AgentContext } from './context';
 import type { HandlerEntry } from './rpc/handlers';
 import { agentHandlers } from './agent-info';
+import { runsHandlers } from './runs/rpc';
 
 export function allHandlers(context: AgentContext): HandlerEntry[] {
-  return [...agentHandlers(context)];
+  return [...agentHandlers(context), ...runsHandlers(context)];
 }

@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors';
 import { registerAgentCommand } from './agent';
+import { registerRunCommand } from './run';
+import { registerRunsCommands } from './runs';
 import { registerValidateCommand } from './validate';
 
 export const EXIT_OK = 0;
@@ -17,6 +19,8 @@ export const VERSION = typeof MLW_VERSION === 'string' ? MLW_VERSION : '0.0.0-de
 function registerCommands(program: Command): void {
   registerAgentCommand(program);
   registerValidateCommand(program);
+  registerRunCommand(program);
+  registerRunsCommands(program);
 }
 
 export function buildProgram(): Command {
