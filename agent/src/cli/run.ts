@@ -155,7 +155,6 @@ function handOff(service: RunService, id: string): Promise<void> {
   const entry = process.argv[1];
   if (!entry) throw new UserError('run --detach: cannot tell how this mlw was started');
   const child = spawn(process.execPath, [...process.execArgv, entry, 'runs', 'supervise', id, '--from', service.ownerId], {
-    cwd: service.workspaceRoot,
     detached: true,
     stdio: ['ignore', 'pipe', 'ignore'],
     windowsHide: true,
