@@ -124,8 +124,8 @@ void test('cancel sends SIGTERM first: a run that handles it ends on its own and
   await requireDocker();
   const root = workspace(t, { 'README': 'x' });
   const service = openService(t, root, { cancelGraceMs: 60_000 });
-  let id: string | undefined;
-  const ready = logLine(service, () => id, /^ready$/);
+  const idRef: { current?: string } = {};
+  const ready = logLine(service, () => idRef.current, /^ready$/);
   const plan = await planCommand({
     workspaceRoot: root,
     command: "trap 'echo got TERM; exit 143' TERM; echo ready; while true; do sleep 0.1; done",
@@ -133,7 +133,7 @@ void test('cancel sends SIGTERM first: a run that handles it ends on its own and
   });
   // Docker, not the host: the command names no environment, so give it the busybox image directly.
   const dockerPlan = { ...plan, environment: { name: 'box', spec: { docker: { image: BUSYBOX } }, baseDir: root } };
-  id = await service.submit(dockerPlan);
+  const id = (idRef.current = await service.submit(dockerPlan));
   await ready;
   assert.equal(await service.cancel(id), 'running', 'it is still running while it shuts down');
   const run = await service.finished(id);
@@ -147,10 +147,10 @@ void test('cancel kills a run that ignores SIGTERM once the grace period is over
   await requireDocker();
   const root = workspace(t, { 'README': 'x' });
   const service = openService(t, root, { cancelGraceMs: 1_000 });
-  let id: string | undefined;
-  const ready = logLine(service, () => id, /^ready$/);
+  const idRef: { current?: string } = {};
+  const ready = logLine(service, () => idRef.current, /^ready$/);
   const plan = await planCommand({ workspaceRoot: root, command: "trap '' TERM; echo ready; while true; do sleep 0.1; done", environment: null });
-  id = await service.submit({ ...plan, environment: { name: 'box', spec: { docker: { image: BUSYBOX } }, baseDir: root } });
+  const id = (idRef.current = await service.submit({ ...plan, environment: { name: 'box', spec: { docker: { image: BUSYBOX } }, baseDir: root } }));
   await ready;
   await service.cancel(id);
   const run = await service.finished(id);
@@ -167,9 +167,9 @@ void test('beyond the concurrency limit runs wait queued, and the highest priori
     ...(await planCommand({ workspaceRoot: root, command, environment: null, priority })),
     environment: box,
   });
-  let blockerId: string | undefined;
-  const blocking = logLine(service, () => blockerId, /^waiting$/);
-  blockerId = await service.submit(await plan('echo waiting; until [ -f /mlw/go ]; do sleep 0.05; done', 0));
+  const blockerIdRef: { current?: string } = {};
+  const blocking = logLine(service, () => blockerIdRef.current, /^waiting$/);
+  const blockerId = (blockerIdRef.current = await service.submit(await plan('echo waiting; until [ -f /mlw/go ]; do sleep 0.05; done', 0)));
   await blocking;
   const low = await service.submit(await plan('echo low', 0));
   const high = await service.submit(await plan('echo high', 5));
@@ -186,10 +186,10 @@ void test('metric points are recorded and announced while the run is still going
   await requireDocker();
   const root = workspace(t, { 'README': 'x' });
   const service = openService(t, root);
-  let id: string | undefined;
+  const idRef: { current?: string } = {};
   const seen = new Promise<void>((resolve) => {
     service.on('metric', (runId, points) => {
-      if (runId === id && points.some((point) => point.name === 'loss' && point.step === 2)) resolve();
+      if (runId === idRef.current && points.some((point) => point.name === 'loss' && point.step === 2)) resolve();
     });
   });
   const plan = await planCommand({
@@ -198,7 +198,7 @@ void test('metric points are recorded and announced while the run is still going
       'for s in 0 1 2; do echo "{\\"step\\": $s, \\"loss\\": 1.$s}" >> $MLW_METRICS; done; until [ -f /mlw/go ]; do sleep 0.05; done; echo \'{"loss": 0.01}\' >> $MLW_METRICS',
     environment: null,
   });
-  id = await service.submit({ ...plan, environment: { name: 'box', spec: { docker: { image: BUSYBOX } }, baseDir: root } });
+  const id = (idRef.current = await service.submit({ ...plan, environment: { name: 'box', spec: { docker: { image: BUSYBOX } }, baseDir: root } }));
   await seen;
   assert.equal((await service.get(id)).status, 'running', 'the points arrived before the run ended');
   assert.deepEqual((await service.get(id)).latestMetrics, { loss: { step: 2, value: 1.2 } });
