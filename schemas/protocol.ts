@@ -4,9 +4,11 @@
  * schemas/protocol/<service>.ts; this file gathers them so a test can check every request has a handler.
  */
 import * as agent from './protocol/agent';
+import * as dag from './protocol/dag';
 import * as runs from './protocol/runs';
 
 export * from './protocol/agent';
+export * from './protocol/dag';
 export * from './protocol/runs';
 
-export const protocolModules = { agent, runs } as const;
+export const protocolModules = { agent, dag, runs } as const;

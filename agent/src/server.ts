@@ -14,6 +14,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
 import { agentReady } from '../../schemas/protocol';
 import type { AgentContext, Logger } from './context';
+import { attachDagDiagnostics } from './dag/lsp/diagnostics';
+import { attachDagFeatures, dagFeatureCapabilities } from './dag/lsp/features';
 import { registerHandlers, sendNotification } from './rpc/handlers';
 import { allHandlers } from './services';
 import { VERSION } from './cli/program';
@@ -39,7 +41,7 @@ export function startServer(connection: Connection): void {
     context = { ...context, workspaceRoots: roots.length > 0 ? roots : [process.cwd()] };
     registerHandlers(connection, allHandlers(context));
     return {
-      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, ...dagFeatureCapabilities },
       serverInfo: { name: 'mlw-agent', version: VERSION },
     };
   });
@@ -52,6 +54,8 @@ export function startServer(connection: Connection): void {
     });
   });
 
+  attachDagDiagnostics(connection, documents, () => context);
+  attachDagFeatures(connection, documents);
   documents.listen(connection);
   connection.listen();
 }
