@@ -15,7 +15,7 @@ function mlw(...args: string[]): { status: number | null; stdout: string; stderr
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test('mlw --help lists the commands and exits 0', () => {
+void test('mlw --help lists the commands and exits 0', () => {
   const { status, stdout } = mlw('--help');
   assert.equal(status, 0);
   assert.match(stdout, /Usage: mlw/);
@@ -23,14 +23,14 @@ test('mlw --help lists the commands and exits 0', () => {
   assert.match(stdout, /agent/);
 });
 
-test('an unknown command is bad usage: exit 2 with a message on stderr', () => {
+void test('an unknown command is bad usage: exit 2 with a message on stderr', () => {
   const { status, stdout, stderr } = mlw('no-such-command');
   assert.equal(status, 2);
   assert.equal(stdout, '');
   assert.match(stderr, /unknown command 'no-such-command'/);
 });
 
-test('agent without --stdio is bad usage: exit 2 naming the missing flag', () => {
+void test('agent without --stdio is bad usage: exit 2 naming the missing flag', () => {
   const { status, stderr } = mlw('agent');
   assert.equal(status, 2);
   assert.match(stderr, /--stdio/);
