@@ -15,6 +15,7 @@ import { DirectoryArtifactCache, type ArtifactCache } from './content';
 import { StandaloneEnvironmentResolver, type EnvironmentResolver } from './environment';
 import { RunStateError } from './errors';
 import { DockerExecutor, defaultDockerSettings } from './executors/docker';
+import { DockerApi } from './executors/docker-api';
 import { LocalExecutor, processIsAlive, signalGroup } from './executors/local';
 import { currentOwner, newRunId, ownerIsAlive } from './ids';
 import { runDirs } from './layout';
@@ -39,6 +40,7 @@ export interface RunServiceOptions {
   readonly log: Logger;
   readonly settings?: RunSettings;
   readonly clock?: () => number;
+  /** The client for image builds (runs themselves use executors/docker-api.ts). */
   readonly docker?: Docker;
   readonly environments?: EnvironmentResolver;
   readonly store?: RunStore;
@@ -71,6 +73,7 @@ export class RunService extends EventEmitter<RunEvents> {
   private readonly known = new Map<string, string>();
   private dockerClient: Docker | undefined;
   private dockerExecutor: DockerExecutor | undefined;
+  private dockerApi: DockerApi | undefined;
   private closed = false;
 
   constructor(private readonly options: RunServiceOptions) {
@@ -311,6 +314,7 @@ export class RunService extends EventEmitter<RunEvents> {
     this.closed = true;
     this.watcher.close();
     this.removeAllListeners();
+    this.dockerApi?.close();
     await this.store.close();
   }
 
@@ -388,7 +392,8 @@ export class RunService extends EventEmitter<RunEvents> {
   }
 
   private dockerRuns(): DockerExecutor {
-    this.dockerExecutor ??= new DockerExecutor(this.docker(), {
+    this.dockerApi ??= new DockerApi();
+    this.dockerExecutor ??= new DockerExecutor(this.dockerApi, {
       ...defaultDockerSettings(),
       networkMode: this.settings.dockerNetwork,
       init: this.settings.dockerInit,
@@ -398,8 +403,8 @@ export class RunService extends EventEmitter<RunEvents> {
 }
 
 /**
- * dockerode is loaded on first use: it pulls in ssh2 (for ssh:// engines), which the bundle keeps
- * external, so loading it eagerly would make every mlw command depend on it.
+ * dockerode is loaded on first use (an image build): it pulls in gRPC and ssh2 at require time,
+ * which would cost every mlw command, and ssh2 is external to the bundle.
  */
 function createDockerClient(): Docker {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

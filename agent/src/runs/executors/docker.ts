@@ -3,11 +3,11 @@
  * start, wait; the container is never auto-removed, so one that exits at once still has its exit
  * code and logs when we ask, and a restarted agent can find it by its `mlw.run` label.
  */
-import { Writable } from 'node:stream';
-import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
 import type { RunResources } from '../../../../schemas/protocol/runs';
 import { LaunchError } from '../errors';
 import { LineSplitter } from '../lines';
+import { type DockerApi, DockerApiError, demultiplex } from './docker-api';
 import { memoryBytes, nanoCpus } from './resources';
 import type { ContainerSpec, Execution, ExitOutcome, LineSink, OutputStream } from './types';
 
@@ -40,40 +40,33 @@ export interface LabeledContainer {
 
 export class DockerExecutor {
   constructor(
-    private readonly docker: Docker,
+    private readonly api: DockerApi,
     private readonly settings: DockerSettings,
   ) {}
 
   /** Fails with a message that says what to do when the engine cannot be reached. */
   async ping(): Promise<void> {
     try {
-      await this.docker.ping();
+      await this.api.ping();
     } catch (error) {
-      throw new LaunchError(
-        `the Docker engine is not reachable (${(error as Error).message}): start Docker, or set DOCKER_HOST to where it listens`,
-      );
+      throw new LaunchError(`${(error as Error).message}: start Docker, or set DOCKER_HOST to where it listens`);
     }
   }
 
   /** The image's id (its digest of content), or undefined when it is not present locally. */
-  async imageId(image: string): Promise<string | undefined> {
-    try {
-      return (await this.docker.getImage(image).inspect()).Id;
-    } catch (error) {
-      if (statusCode(error) === 404) return undefined;
-      throw error;
-    }
+  imageId(image: string): Promise<string | undefined> {
+    return this.api.imageId(image);
   }
 
   async start(spec: ContainerSpec, sink: LineSink): Promise<Execution> {
-    const container = await this.create(spec);
+    const id = await this.create(spec);
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true, logs: true });
+      const stream = await this.api.attach(id);
       const delivered = this.deliver(stream, sink);
-      await container.start();
-      return this.execution(container, delivered);
+      await this.api.start(id);
+      return this.execution(id, delivered);
     } catch (error) {
-      await container.remove({ force: true }).catch(() => undefined);
+      await this.api.remove(id).catch(() => undefined);
       throw error;
     }
   }
@@ -83,14 +76,7 @@ export class DockerExecutor {
    * already recorded) is delivered, then it is waited for like a fresh one.
    */
   async adopt(containerId: string, sinceMs: number, sink: LineSink): Promise<Execution> {
-    const container = this.docker.getContainer(containerId);
-    const stream = (await container.logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      since: Math.max(0, Math.floor(sinceMs / 1000) - 1),
-    })) as NodeJS.ReadableStream;
+    const stream = await this.api.logs(containerId, Math.max(0, Math.floor(sinceMs / 1000) - 1));
     const delivered = this.deliver(stream, (kind, line) => {
       // With timestamps each line starts with the engine's RFC 3339 time; lines at or before the
       // last recorded one were recorded by the previous agent.
@@ -98,20 +84,20 @@ export class DockerExecutor {
       const at = Date.parse(line.slice(0, space));
       if (Number.isNaN(at) || at > sinceMs) sink(kind, line.slice(space + 1));
     });
-    return this.execution(container, delivered);
+    return this.execution(containerId, delivered);
   }
 
   /** Containers carrying the run label (for this workspace when given), running or not. */
   async labeledContainers(workspace?: string): Promise<LabeledContainer[]> {
     const labelFilters = workspace ? [RUN_LABEL, `${WORKSPACE_LABEL}=${workspace}`] : [RUN_LABEL];
-    const containers = await this.docker.listContainers({ all: true, filters: { label: labelFilters } });
+    const containers = await this.api.listContainers(labelFilters);
     return containers.map((info) => ({ id: info.Id, runId: info.Labels[RUN_LABEL] ?? '', running: info.State === 'running' }));
   }
 
   /** Whether the container exists, and if so whether it still runs. */
   async state(containerId: string): Promise<'running' | 'exited' | 'missing'> {
     try {
-      const info = await this.docker.getContainer(containerId).inspect();
+      const info = await this.api.inspect(containerId);
       return info.State.Running ? 'running' : 'exited';
     } catch (error) {
       if (statusCode(error) === 404) return 'missing';
@@ -122,7 +108,7 @@ export class DockerExecutor {
   /** SIGTERM, then SIGKILL after the grace period (what `docker stop -t` does). */
   async stop(containerId: string, graceMs: number): Promise<void> {
     try {
-      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
+      await this.api.stop(containerId, Math.max(0, Math.ceil(graceMs / 1000)));
     } catch (error) {
       // 304: already stopped; 404: already gone. Either way it no longer runs.
       if (statusCode(error) !== 304 && statusCode(error) !== 404) throw error;
@@ -131,15 +117,15 @@ export class DockerExecutor {
 
   async remove(containerId: string): Promise<void> {
     try {
-      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+      await this.api.remove(containerId);
     } catch (error) {
       if (statusCode(error) !== 404 && statusCode(error) !== 409) throw error;
     }
   }
 
-  private async create(spec: ContainerSpec): Promise<Docker.Container> {
+  private async create(spec: ContainerSpec): Promise<string> {
     try {
-      return await this.docker.createContainer({
+      return await this.api.createContainer({
         Image: spec.image,
         Entrypoint: ['/bin/sh', '-c'],
         Cmd: [spec.command],
@@ -156,7 +142,7 @@ export class DockerExecutor {
           Init: this.settings.init,
           NetworkMode: this.settings.networkMode,
           Mounts: spec.mounts.map((mount) => ({
-            Type: 'bind' as const,
+            Type: 'bind',
             Source: mount.source,
             Target: mount.target,
             ReadOnly: mount.readOnly,
@@ -177,48 +163,40 @@ export class DockerExecutor {
     }
   }
 
-  private deliver(stream: NodeJS.ReadableStream, sink: LineSink): Promise<void> {
+  private async deliver(stream: Readable, sink: LineSink): Promise<void> {
     const splitters: Record<OutputStream, LineSplitter> = {
       stdout: new LineSplitter((line) => sink('stdout', line)),
       stderr: new LineSplitter((line) => sink('stderr', line)),
     };
-    const writable = (kind: OutputStream) =>
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          splitters[kind].write(chunk);
-          callback();
-        },
-      });
-    this.docker.modem.demuxStream(stream, writable('stdout'), writable('stderr'));
-    return new Promise((resolve) => {
-      const finish = () => {
-        splitters.stdout.flush();
-        splitters.stderr.flush();
-        resolve();
-      };
-      stream.on('end', finish);
-      stream.on('close', finish);
-      stream.on('error', finish);
-    });
+    await demultiplex(stream, (kind, chunk) => splitters[kind].write(chunk));
+    splitters.stdout.flush();
+    splitters.stderr.flush();
   }
 
-  private execution(container: Docker.Container, delivered: Promise<void>): Execution {
+  private execution(id: string, delivered: Promise<void>): Execution {
     const done = (async (): Promise<ExitOutcome> => {
-      await container.wait({ condition: 'not-running' });
-      const info = await container.inspect();
+      await this.api.wait(id);
+      const info = await this.api.inspect(id);
       await delivered;
       return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled, signal: null };
     })();
     return {
-      handle: { containerId: container.id, pid: null },
+      handle: { containerId: id, pid: null },
       done,
-      cancel: (graceMs) => this.stop(container.id, graceMs),
+      cancel: (graceMs) => this.stop(id, graceMs),
     };
   }
 }
 
-function resourceLimits(resources: RunResources): Docker.HostConfig {
-  const limits: Docker.HostConfig = {};
+interface ResourceLimits {
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  DeviceRequests?: { Driver: string; Count: number; Capabilities: string[][] }[];
+}
+
+function resourceLimits(resources: RunResources): ResourceLimits {
+  const limits: ResourceLimits = {};
   if (resources.memory !== undefined) {
     limits.Memory = memoryBytes(resources.memory);
     // No swap beyond the limit: a run over its memory is OOM-killed, not slowed to a crawl.
@@ -232,7 +210,5 @@ function resourceLimits(resources: RunResources): Docker.HostConfig {
 }
 
 function statusCode(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error
-    ? (error as { statusCode?: number }).statusCode
-    : undefined;
+  return error instanceof DockerApiError ? error.statusCode : undefined;
 }
