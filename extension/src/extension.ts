@@ -1,5 +1,39 @@
-import type * as vscode from 'vscode';
+/**
+ * Activation: wires the agent connection, the status bar item, the views and the commands together.
+ * Everything here lives as long as the extension (context.subscriptions); what lives as long as one
+ * agent process is owned by AgentClient.
+ */
+import * as vscode from 'vscode';
+import { AgentClient } from './agent/client';
+import { registerCommands } from './commands';
+import { createAgentStatusItem } from './status';
+import { createViews } from './views';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+let agent: AgentClient | undefined;
 
-export function deactivate(): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('MLOps Workbench');
+  agent = new AgentClient(context.extensionPath, output);
+  const { views, disposable: viewsDisposable } = createViews(agent);
+  context.subscriptions.push(
+    output,
+    agent,
+    createAgentStatusItem(agent),
+    viewsDisposable,
+    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh }),
+    restartOnSettingChange(agent),
+  );
+  void agent.start();
+}
+
+/** The runtime that runs the agent is read at start; a change takes effect by restarting it. */
+function restartOnSettingChange(client: AgentClient): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((event) => {
+    if (event.affectsConfiguration('mlw.agent.nodePath')) void client.restart();
+  });
+}
+
+export async function deactivate(): Promise<void> {
+  await agent?.stop();
+  agent = undefined;
+}

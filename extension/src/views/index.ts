@@ -1,0 +1,31 @@
+/**
+ * The views registry: every view of the MLOps activity-bar container is created here, once, for the
+ * extension's lifetime. A new view (Runs, Datasets, …) adds a factory to `VIEW_FACTORIES` and its
+ * entry under `contributes.views.mlops` in package.json.
+ */
+import * as vscode from 'vscode';
+import type { AgentClient } from '../agent/client';
+import { createPipelinesView } from './pipelines';
+
+export interface View {
+  /** Asks the agent again and redraws. */
+  readonly refresh: () => void;
+  readonly disposable: vscode.Disposable;
+}
+
+export interface Views {
+  readonly pipelines: View;
+}
+
+type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => View };
+
+const VIEW_FACTORIES: ViewFactories = {
+  pipelines: createPipelinesView,
+};
+
+export function createViews(agent: AgentClient): { views: Views; disposable: vscode.Disposable } {
+  const views = {
+    pipelines: VIEW_FACTORIES.pipelines(agent),
+  } satisfies Views;
+  return { views, disposable: vscode.Disposable.from(...Object.values(views).map((view) => view.disposable)) };
+}
