@@ -18,7 +18,18 @@ const common = {
   external: ['vscode', 'better-sqlite3', 'pg-native', 'cpu-features', 'ssh2'],
 };
 
+// dockerode (with gRPC and protobuf, ~1 MB) is only needed for image builds: it gets a bundle of its
+// own, dist/dockerode.js, that the agent requires on first use, so every other `mlw` command starts
+// without parsing it.
+const dockerodeApart = {
+  name: 'dockerode-apart',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^dockerode$/ }, () => ({ path: './dockerode.js', external: true }));
+  },
+};
+
 await Promise.all([
-  build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js' }),
+  build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),
+  build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js' }),
   build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' }),
 ]);
