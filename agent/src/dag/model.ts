@@ -1,0 +1,653 @@
+/**
+ * The DAG model: what a DAG file declares, read from its YAML AST with the source span (offsets)
+ * and range (LSP positions) of every name, reference and path — the one reader of DAG files that
+ * the validator, the language features (hover, definition, rename, symbols, completion) and the
+ * runs service share.
+ *
+ * It is built from whatever the file holds, valid or not: a field of the wrong shape is skipped
+ * here (the validator reports it from the schema), so a half-typed file still has a model.
+ *
+ * Names and conventions:
+ * - A task's instances: one per matrix combination, named `task@v1-v2` (values joined by `-`, axes in
+ *   file order), or one named `task` when it has no matrix.
+ * - `needs: [train]` selects every instance of `train`; `needs: [train@rf]` one instance.
+ * - Path entries keep their text as written (`raw`); instances hold them resolved (`${params.x}` and
+ *   `${matrix.x}` substituted, `./` and `a/../` normalised, trailing `/` = directory).
+ *
+ * Entry points: `buildDagModel(document)` (or `parseDagModel(text)`), then `model.symbolAt(offset)`,
+ * `model.definitionOf(symbol)` and `model.referencesOf(symbol)`.
+ */
+import { posix } from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
+import { contains, keyText, parseDagDocument, spanOf, type DagDocument, type ParseLimits, type Span } from './document';
+import type { Range } from './types';
+
+/** Something written in the file: its offsets and its LSP range. */
+export interface Located {
+  readonly span: Span;
+  readonly range: Range;
+}
+
+/** A name as written (a key or a scalar value). */
+export interface LocatedName extends Located {
+  readonly name: string;
+}
+
+export interface ParamDef {
+  readonly name: string;
+  /** Where the param's key is written under `params:`. */
+  readonly key: Located;
+  /** The value as plain data (scalar or array of scalars when valid). */
+  readonly value: unknown;
+  /** The text substituted for `${params.NAME}` (arrays joined by spaces). */
+  readonly text: string;
+}
+
+export interface EnvironmentDef {
+  readonly name: string;
+  readonly key: Located;
+  /** The kinds it declares among docker, conda, venv, local (valid when exactly one). */
+  readonly kinds: readonly string[];
+  readonly description?: string;
+}
+
+/** `environment: NAME` in a task or under `defaults:`. */
+export interface EnvironmentRef extends LocatedName {
+  /** The task naming it, or undefined for `defaults.environment`. */
+  readonly task?: TaskDef;
+  /** The environment it names, when defined. */
+  readonly target?: EnvironmentDef;
+}
+
+/** One entry of a task's `needs`. */
+export interface NeedRef extends LocatedName {
+  readonly task: TaskDef;
+  /** The task the name selects (`train` for `train` and for `train@rf`), when it exists. */
+  readonly targetTask?: TaskDef;
+  /** The instances it selects: all of a task's, or the one named `task@…`; empty when unknown. */
+  readonly targets: readonly TaskInstance[];
+}
+
+/** `${params.NAME}` or `${matrix.NAME}` inside a task's string (run, inputs, outputs, metrics, env). */
+export interface TemplateRef extends Located {
+  readonly kind: 'params' | 'matrix';
+  /** The part after the dot. */
+  readonly name: string;
+  /** Where just NAME is (what rename replaces). */
+  readonly nameAt: Located;
+  readonly task: TaskDef;
+}
+
+export type PathKind = 'input' | 'output' | 'metrics';
+
+/** One path under a task's `inputs`, `outputs` or `metrics`, as written. */
+export interface PathEntry extends Located {
+  readonly kind: PathKind;
+  readonly raw: string;
+  readonly task: TaskDef;
+}
+
+export interface MatrixValue extends Located {
+  /** The value as substituted and as it appears in instance names (`String(value)`). */
+  readonly text: string;
+}
+
+export interface MatrixAxis {
+  readonly name: string;
+  readonly key: Located;
+  readonly values: readonly MatrixValue[];
+}
+
+export interface TaskDef {
+  readonly name: string;
+  /** Where the task's key is written under `tasks:`. */
+  readonly key: Located;
+  /** The whole task: its key to the end of its value. */
+  readonly whole: Located;
+  /** The task's mapping (undefined when the value is not a mapping). */
+  readonly node?: YAMLMap;
+  readonly description?: string;
+  readonly run?: Located & { readonly text: string };
+  readonly needs: readonly NeedRef[];
+  readonly environment?: EnvironmentRef;
+  readonly matrix: readonly MatrixAxis[];
+  readonly inputs: readonly PathEntry[];
+  readonly outputs: readonly PathEntry[];
+  readonly metrics: readonly PathEntry[];
+  readonly templates: readonly TemplateRef[];
+  readonly instances: readonly TaskInstance[];
+  /** Set when the matrix expands to more instances than the limit allows (then `instances` holds one, named like the task). */
+  readonly matrixTooLarge?: { readonly combinations: number; readonly limit: number };
+}
+
+/** A path resolved for one instance. `path` is normalised, without a trailing `/`. */
+export interface ResolvedPath {
+  readonly path: string;
+  readonly directory: boolean;
+  readonly entry: PathEntry;
+}
+
+export interface TaskInstance {
+  /** `train`, or `train@rf` for one combination of a matrix task. */
+  readonly name: string;
+  readonly task: TaskDef;
+  /** Axis → value text for this combination (empty without a matrix). */
+  readonly matrix: Readonly<Record<string, string>>;
+  readonly inputs: readonly ResolvedPath[];
+  readonly outputs: readonly ResolvedPath[];
+  /** Position in `model.instances` (graph algorithms index arrays with it). */
+  readonly index: number;
+}
+
+/** What is at an offset, for hover, definition and rename. */
+export type DagSymbol =
+  | { readonly kind: 'task'; readonly task: TaskDef }
+  | { readonly kind: 'need'; readonly ref: NeedRef }
+  | { readonly kind: 'environment'; readonly environment: EnvironmentDef }
+  | { readonly kind: 'environment-ref'; readonly ref: EnvironmentRef }
+  | { readonly kind: 'param'; readonly param: ParamDef }
+  | { readonly kind: 'param-ref'; readonly ref: TemplateRef }
+  | { readonly kind: 'matrix-axis'; readonly task: TaskDef; readonly axis: MatrixAxis }
+  | { readonly kind: 'matrix-ref'; readonly ref: TemplateRef }
+  | { readonly kind: 'path'; readonly entry: PathEntry };
+
+export interface ModelLimits {
+  /** Matrix combinations one task may expand to. */
+  readonly maxInstancesPerTask: number;
+  /** Instances the whole file may expand to; tasks past it keep a single unexpanded instance. */
+  readonly maxInstances: number;
+}
+
+export const DEFAULT_MODEL_LIMITS: ModelLimits = { maxInstancesPerTask: 10_000, maxInstances: 200_000 };
+
+export interface DagModel {
+  readonly document: DagDocument;
+  /** The file's `name:` when it is a string. */
+  readonly name?: string;
+  readonly params: ReadonlyMap<string, ParamDef>;
+  readonly environments: ReadonlyMap<string, EnvironmentDef>;
+  /** `defaults.environment`, when written. */
+  readonly defaultEnvironment?: EnvironmentRef;
+  /** Tasks by name, in file order (the first of duplicated keys). */
+  readonly tasks: ReadonlyMap<string, TaskDef>;
+  /** Every instance, in file order; `instances[i].index === i`. */
+  readonly instances: readonly TaskInstance[];
+  readonly instancesByName: ReadonlyMap<string, TaskInstance>;
+  readonly needRefs: readonly NeedRef[];
+  readonly environmentRefs: readonly EnvironmentRef[];
+  readonly templateRefs: readonly TemplateRef[];
+  /** The innermost symbol whose span contains the offset (a `${params.x}` inside a path wins over the path). */
+  symbolAt(offset: number): DagSymbol | undefined;
+  /** Where the symbol's target is defined: a task or environment or param key, a matrix axis key. */
+  definitionOf(symbol: DagSymbol): Located | undefined;
+  /** Every place naming the same thing as the symbol, definition first (what rename rewrites). Spans cover the name only. */
+  referencesOf(symbol: DagSymbol): Located[];
+}
+
+/** Parses text and builds its model (see `parseDagDocument` for the parse limits). */
+export function parseDagModel(text: string, limits: Partial<ParseLimits & ModelLimits> = {}): DagModel {
+  return buildDagModel(parseDagDocument(text, limits), limits);
+}
+
+export function buildDagModel(document: DagDocument, limits: Partial<ModelLimits> = {}): DagModel {
+  return new ModelBuilder(document, { ...DEFAULT_MODEL_LIMITS, ...limits }).build();
+}
+
+const TEMPLATE = /\$\{(params|matrix)\.([^}\s]*)\}/g;
+
+/** Mutable twins of the readonly interfaces, filled while building. */
+interface TaskDraft extends Omit<TaskDef, 'needs' | 'templates' | 'instances' | 'inputs' | 'outputs' | 'metrics'> {
+  needs: NeedRef[];
+  templates: TemplateRef[];
+  instances: TaskInstance[];
+  inputs: PathEntry[];
+  outputs: PathEntry[];
+  metrics: PathEntry[];
+}
+
+class ModelBuilder {
+  private readonly params = new Map<string, ParamDef>();
+  private readonly environments = new Map<string, EnvironmentDef>();
+  private readonly tasks = new Map<string, TaskDraft>();
+  private readonly instances: TaskInstance[] = [];
+  private readonly instancesByName = new Map<string, TaskInstance>();
+  private readonly needRefs: NeedRef[] = [];
+  private readonly environmentRefs: EnvironmentRef[] = [];
+  private readonly templateRefs: TemplateRef[] = [];
+  private readonly symbols: { readonly span: Span; readonly symbol: DagSymbol }[] = [];
+  private defaultEnvironment: EnvironmentRef | undefined;
+  private fileName: string | undefined;
+
+  constructor(
+    private readonly document: DagDocument,
+    private readonly limits: ModelLimits,
+  ) {}
+
+  build(): DagModel {
+    const root = this.resolve(this.document.yaml?.contents ?? null);
+    if (isMap(root)) {
+      const name = this.scalarText(this.field(root, 'name'));
+      if (name !== undefined) this.fileName = name;
+      this.readParams(this.field(root, 'params'));
+      this.readEnvironments(this.field(root, 'environments'));
+      this.readTasks(this.field(root, 'tasks'));
+      this.readDefaults(this.field(root, 'defaults'));
+      this.resolveNeeds();
+    }
+    return this.finish();
+  }
+
+  private finish(): DagModel {
+    const symbols = this.symbols;
+    const { params, environments, tasks, instances, instancesByName, needRefs, environmentRefs, templateRefs } = this;
+    const defaultEnvironment = this.defaultEnvironment;
+    const model: DagModel = {
+      document: this.document,
+      ...(this.fileName !== undefined ? { name: this.fileName } : {}),
+      params,
+      environments,
+      ...(defaultEnvironment ? { defaultEnvironment } : {}),
+      tasks,
+      instances,
+      instancesByName,
+      needRefs,
+      environmentRefs,
+      templateRefs,
+      symbolAt(offset) {
+        let best: { readonly span: Span; readonly symbol: DagSymbol } | undefined;
+        for (const entry of symbols) {
+          if (!contains(entry.span, offset)) continue;
+          if (!best || entry.span.end - entry.span.start < best.span.end - best.span.start) best = entry;
+        }
+        return best?.symbol;
+      },
+      definitionOf: (symbol) => definitionOf(model, symbol),
+      referencesOf: (symbol) => referencesOf(model, symbol),
+    };
+    return model;
+  }
+
+  // ---- sections -------------------------------------------------------------------------------
+
+  private readParams(node: Node | null): void {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const name = keyText(pair);
+      if (name === null || this.params.has(name)) continue;
+      const value = this.plain(pair.value as Node | null);
+      const param: ParamDef = {
+        name,
+        key: this.name(pair.key as Node),
+        value,
+        text: Array.isArray(value) ? value.map(String).join(' ') : String(value),
+      };
+      this.params.set(name, param);
+      this.symbols.push({ span: param.key.span, symbol: { kind: 'param', param } });
+    }
+  }
+
+  private readEnvironments(node: Node | null): void {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const name = keyText(pair);
+      if (name === null || this.environments.has(name)) continue;
+      const value = this.resolve(pair.value as Node | null);
+      const kinds = isMap(value)
+        ? value.items.map((item) => keyText(item)).filter((key): key is string => key !== null && ENVIRONMENT_KINDS.has(key))
+        : [];
+      const description = isMap(value) ? this.scalarText(this.field(value, 'description')) : undefined;
+      const environment: EnvironmentDef = {
+        name,
+        key: this.name(pair.key as Node),
+        kinds,
+        ...(description !== undefined ? { description } : {}),
+      };
+      this.environments.set(name, environment);
+      this.symbols.push({ span: environment.key.span, symbol: { kind: 'environment', environment } });
+    }
+  }
+
+  private readDefaults(node: Node | null): void {
+    if (!isMap(node)) return;
+    const reference = this.environmentRef(this.field(node, 'environment'), undefined);
+    if (reference) this.defaultEnvironment = reference;
+  }
+
+  private readTasks(node: Node | null): void {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const name = keyText(pair);
+      if (name === null || this.tasks.has(name)) continue;
+      const task = this.readTask(name, pair);
+      this.tasks.set(name, task);
+      this.symbols.push({ span: task.key.span, symbol: { kind: 'task', task } });
+    }
+  }
+
+  private readTask(name: string, pair: Pair): TaskDraft {
+    const keySpan = spanOf(pair.key as Node);
+    const value = this.resolve(pair.value as Node | null);
+    const valueEnd = value?.range ? value.range[1] : keySpan.end;
+    const task: TaskDraft = {
+      name,
+      key: this.name(pair.key as Node),
+      whole: this.located({ start: keySpan.start, end: Math.max(keySpan.end, valueEnd) }),
+      needs: [],
+      matrix: [],
+      inputs: [],
+      outputs: [],
+      metrics: [],
+      templates: [],
+      instances: [],
+    };
+    if (!isMap(value)) {
+      this.addInstances(task);
+      return task;
+    }
+    const mutable = task as { -readonly [K in keyof TaskDraft]: TaskDraft[K] };
+    mutable.node = value;
+    const description = this.scalarText(this.field(value, 'description'));
+    if (description !== undefined) mutable.description = description;
+    const run = this.field(value, 'run');
+    const runText = this.scalarText(run);
+    if (run && runText !== undefined) {
+      mutable.run = { ...this.located(spanOf(run)), text: runText };
+      this.scanTemplates(task, run);
+    }
+    const environment = this.environmentRef(this.field(value, 'environment'), task);
+    if (environment) mutable.environment = environment;
+    mutable.matrix = this.readMatrix(task, this.field(value, 'matrix'));
+    task.inputs = this.readPaths(task, 'input', this.field(value, 'inputs'));
+    task.outputs = this.readPaths(task, 'output', this.field(value, 'outputs'));
+    task.metrics = this.readPaths(task, 'metrics', this.field(value, 'metrics'));
+    const env = this.resolve(this.field(value, 'env'));
+    if (isMap(env)) for (const item of env.items) this.scanTemplates(task, this.resolve(item.value as Node | null));
+    this.readNeeds(task, this.field(value, 'needs'));
+    this.addInstances(task);
+    return task;
+  }
+
+  private readMatrix(task: TaskDraft, node: Node | null): MatrixAxis[] {
+    if (!isMap(node)) return [];
+    const axes: MatrixAxis[] = [];
+    for (const pair of node.items) {
+      const name = keyText(pair);
+      if (name === null || axes.some((axis) => axis.name === name)) continue;
+      const list = this.resolve(pair.value as Node | null);
+      const values: MatrixValue[] = [];
+      if (isSeq(list)) {
+        for (const item of list.items) {
+          const valueNode = this.resolve(item as Node | null);
+          if (isScalar(valueNode) && valueNode.value !== null && typeof valueNode.value !== 'object') {
+            values.push({ ...this.located(spanOf(item as Node)), text: String(valueNode.value) });
+          }
+        }
+      }
+      const axis: MatrixAxis = { name, key: this.name(pair.key as Node), values };
+      axes.push(axis);
+      this.symbols.push({ span: axis.key.span, symbol: { kind: 'matrix-axis', task, axis } });
+    }
+    return axes;
+  }
+
+  private readPaths(task: TaskDraft, kind: PathKind, node: Node | null): PathEntry[] {
+    const resolved = this.resolve(node);
+    const items = isSeq(resolved) ? resolved.items : kind === 'metrics' && resolved ? [resolved] : [];
+    const entries: PathEntry[] = [];
+    for (const item of items) {
+      const itemNode = this.resolve(item as Node | null);
+      const raw = this.scalarText(itemNode);
+      if (raw === undefined || raw === '' || !itemNode) continue;
+      const entry: PathEntry = { ...this.located(spanOf(item as Node)), kind, raw, task };
+      entries.push(entry);
+      this.symbols.push({ span: entry.span, symbol: { kind: 'path', entry } });
+      this.scanTemplates(task, itemNode);
+    }
+    return entries;
+  }
+
+  private readNeeds(task: TaskDraft, node: Node | null): void {
+    const resolved = this.resolve(node);
+    const items = isSeq(resolved) ? resolved.items : resolved ? [resolved] : [];
+    for (const item of items) {
+      const itemNode = this.resolve(item as Node | null);
+      const name = isScalar(itemNode) && typeof itemNode.value === 'string' ? itemNode.value : undefined;
+      if (name === undefined) continue;
+      // Targets are filled in resolveNeeds, once every task is known.
+      const ref: NeedRef = { ...this.name(item as Node), name, task, targets: [] };
+      task.needs.push(ref);
+    }
+  }
+
+  private resolveNeeds(): void {
+    for (const task of this.tasks.values()) {
+      task.needs = task.needs.map((ref) => {
+        const byTask = this.tasks.get(ref.name);
+        const byInstance = byTask ? undefined : this.instancesByName.get(ref.name);
+        const targetTask = byTask ?? byInstance?.task;
+        const targets = byTask ? byTask.instances : byInstance ? [byInstance] : [];
+        const resolved: NeedRef = { ...ref, targets, ...(targetTask ? { targetTask } : {}) };
+        this.needRefs.push(resolved);
+        this.symbols.push({ span: resolved.span, symbol: { kind: 'need', ref: resolved } });
+        return resolved;
+      });
+    }
+  }
+
+  private environmentRef(node: Node | null, task: TaskDraft | undefined): EnvironmentRef | undefined {
+    const resolved = this.resolve(node);
+    if (!node || !isScalar(resolved) || typeof resolved.value !== 'string') return undefined;
+    const target = this.environments.get(resolved.value);
+    const ref: EnvironmentRef = {
+      ...this.name(node),
+      name: resolved.value,
+      ...(task ? { task } : {}),
+      ...(target ? { target } : {}),
+    };
+    this.environmentRefs.push(ref);
+    this.symbols.push({ span: ref.span, symbol: { kind: 'environment-ref', ref } });
+    return ref;
+  }
+
+  // ---- templates and instances ----------------------------------------------------------------
+
+  /** Finds `${params.x}` / `${matrix.x}` in the node's source text, so spans are exact even in quoted or block scalars. */
+  private scanTemplates(task: TaskDraft, node: Node | null): void {
+    if (!isScalar(node) || !node.range || typeof node.value !== 'string' || !node.value.includes('${')) return;
+    const start = node.range[0];
+    const source = this.document.text.slice(start, node.range[1]);
+    for (const match of source.matchAll(TEMPLATE)) {
+      const at = start + match.index;
+      const kind = match[1] as 'params' | 'matrix';
+      const nameStart = at + 3 + kind.length;
+      const ref: TemplateRef = {
+        ...this.located({ start: at, end: at + match[0].length }),
+        kind,
+        name: match[2]!,
+        nameAt: this.located({ start: nameStart, end: nameStart + match[2]!.length }),
+        task,
+      };
+      task.templates.push(ref);
+      this.templateRefs.push(ref);
+      this.symbols.push({ span: ref.span, symbol: kind === 'params' ? { kind: 'param-ref', ref } : { kind: 'matrix-ref', ref } });
+    }
+  }
+
+  private addInstances(task: TaskDraft): void {
+    const axes = task.matrix.filter((axis) => axis.values.length > 0);
+    const combinations = axes.reduce((product, axis) => product * axis.values.length, 1);
+    const room = this.limits.maxInstances - this.instances.length;
+    const limit = Math.min(this.limits.maxInstancesPerTask, Math.max(room, 1));
+    if (combinations > limit) {
+      (task as { matrixTooLarge?: TaskDef['matrixTooLarge'] }).matrixTooLarge = { combinations, limit };
+      this.addInstance(task, task.name, {});
+      return;
+    }
+    if (axes.length === 0) {
+      this.addInstance(task, task.name, {});
+      return;
+    }
+    let partial: Record<string, string>[] = [{}];
+    for (const axis of axes) {
+      partial = partial.flatMap((combination) => axis.values.map((value) => ({ ...combination, [axis.name]: value.text })));
+    }
+    for (const combination of partial) this.addInstance(task, `${task.name}@${Object.values(combination).join('-')}`, combination);
+  }
+
+  private addInstance(task: TaskDraft, name: string, matrix: Record<string, string>): void {
+    const substitute = (entry: PathEntry): ResolvedPath => resolvePath(entry, this.params, matrix);
+    const instance: TaskInstance = {
+      name,
+      task,
+      matrix,
+      inputs: task.inputs.map(substitute),
+      outputs: task.outputs.map(substitute),
+      index: this.instances.length,
+    };
+    task.instances.push(instance);
+    this.instances.push(instance);
+    if (!this.instancesByName.has(name)) this.instancesByName.set(name, instance);
+  }
+
+  // ---- YAML helpers ---------------------------------------------------------------------------
+
+  /** A scalar's name without its quotes (what rename replaces and hover names). */
+  private name(node: Node): Located {
+    const span = spanOf(node);
+    const quoted = isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && span.end - span.start >= 2;
+    return this.located(quoted ? { start: span.start + 1, end: span.end - 1 } : span);
+  }
+
+  private located(span: Span): Located {
+    return { span, range: this.document.rangeOf(span) };
+  }
+
+  /** The value of a key in a mapping (the first, if duplicated), aliases resolved. */
+  private field(map: YAMLMap, key: string): Node | null {
+    for (const pair of map.items) {
+      if (keyText(pair) === key) return (pair.value as Node | null) ?? null;
+    }
+    return null;
+  }
+
+  /** An alias resolved to its anchored node (one step: aliases of aliases do not exist in YAML). */
+  private resolve(node: Node | null | undefined): Node | null {
+    if (!node) return null;
+    if (isAlias(node)) {
+      const yaml = this.document.yaml;
+      const target = yaml ? node.resolve(yaml) : undefined;
+      return (target as Node | undefined) ?? null;
+    }
+    return node;
+  }
+
+  private scalarText(node: Node | null): string | undefined {
+    const resolved = this.resolve(node);
+    if (!isScalar(resolved) || resolved.value === null || typeof resolved.value === 'object') return undefined;
+    return String(resolved.value);
+  }
+
+  /** Scalars and sequences of scalars as plain data (params); anything else as undefined. */
+  private plain(node: Node | null): unknown {
+    const resolved = this.resolve(node);
+    if (isScalar(resolved)) return resolved.value;
+    if (isSeq(resolved)) return resolved.items.map((item) => this.plain(item as Node | null));
+    return undefined;
+  }
+}
+
+const ENVIRONMENT_KINDS = new Set(['docker', 'conda', 'venv', 'local']);
+
+/** Substitutes `${params.x}` / `${matrix.x}` (unknown ones stay as written) and normalises the path. */
+export function resolvePath(
+  entry: PathEntry,
+  params: ReadonlyMap<string, ParamDef>,
+  matrix: Readonly<Record<string, string>>,
+): ResolvedPath {
+  const substituted = entry.raw.includes('${')
+    ? entry.raw.replace(TEMPLATE, (whole, kind: string, name: string) => {
+        const value = kind === 'params' ? params.get(name)?.text : matrix[name];
+        return value ?? whole;
+      })
+    : entry.raw;
+  return { ...normalisePath(substituted), entry };
+}
+
+/** `./a//b/` → `{ path: 'a/b', directory: true }`; `.` and `./` → `''`. */
+export function normalisePath(raw: string): { path: string; directory: boolean } {
+  const directory = raw.endsWith('/');
+  let path = posix.normalize(raw.replaceAll('\\', '/'));
+  if (path.endsWith('/')) path = path.slice(0, -1);
+  if (path === '.') path = '';
+  return { path, directory };
+}
+
+// ---- definitions and references ---------------------------------------------------------------
+
+function definitionOf(model: DagModel, symbol: DagSymbol): Located | undefined {
+  switch (symbol.kind) {
+    case 'task':
+      return symbol.task.key;
+    case 'need':
+      return symbol.ref.targetTask?.key;
+    case 'environment':
+      return symbol.environment.key;
+    case 'environment-ref':
+      return symbol.ref.target?.key;
+    case 'param':
+      return symbol.param.key;
+    case 'param-ref':
+      return model.params.get(symbol.ref.name)?.key;
+    case 'matrix-axis':
+      return symbol.axis.key;
+    case 'matrix-ref':
+      return symbol.ref.task.matrix.find((axis) => axis.name === symbol.ref.name)?.key;
+    case 'path':
+      return undefined;
+  }
+}
+
+function referencesOf(model: DagModel, symbol: DagSymbol): Located[] {
+  switch (symbol.kind) {
+    case 'task':
+    case 'need': {
+      const task = symbol.kind === 'task' ? symbol.task : symbol.ref.targetTask;
+      if (!task) return [symbol.kind === 'need' ? symbol.ref : []].flat();
+      // A need written `train@rf` refers to the task too; only its task part is the name.
+      const uses = model.needRefs
+        .filter((ref) => ref.targetTask === task)
+        .map((ref) => (ref.name === task.name ? ref : nameOnly(model, ref, task.name.length)));
+      return [task.key, ...uses];
+    }
+    case 'environment':
+    case 'environment-ref': {
+      const name = symbol.kind === 'environment' ? symbol.environment.name : symbol.ref.name;
+      const definition = model.environments.get(name);
+      const uses = model.environmentRefs.filter((ref) => ref.name === name);
+      return definition ? [definition.key, ...uses] : uses;
+    }
+    case 'param':
+    case 'param-ref': {
+      const name = symbol.kind === 'param' ? symbol.param.name : symbol.ref.name;
+      const definition = model.params.get(name);
+      const uses = model.templateRefs.filter((ref) => ref.kind === 'params' && ref.name === name).map((ref) => ref.nameAt);
+      return definition ? [definition.key, ...uses] : uses;
+    }
+    case 'matrix-axis':
+    case 'matrix-ref': {
+      const task = symbol.kind === 'matrix-axis' ? symbol.task : symbol.ref.task;
+      const name = symbol.kind === 'matrix-axis' ? symbol.axis.name : symbol.ref.name;
+      const axis = task.matrix.find((candidate) => candidate.name === name);
+      const uses = task.templates.filter((ref) => ref.kind === 'matrix' && ref.name === name).map((ref) => ref.nameAt);
+      return axis ? [axis.key, ...uses] : uses;
+    }
+    case 'path':
+      return [symbol.entry];
+  }
+}
+
+/** The first `length` characters of a reference (the `train` of `train@rf`). */
+function nameOnly(model: DagModel, ref: Located, length: number): Located {
+  const span = { start: ref.span.start, end: ref.span.start + length };
+  return { span, range: model.document.rangeOf(span) };
+}
