@@ -86,7 +86,12 @@ function valueCompletions(model: DagModel, cursor: CursorContext): CompletionIte
 /** Task names (then expansions) for a `needs` entry; not the task itself, nor names already listed on the line. */
 function needCompletions(model: DagModel, cursor: CursorContext, partial: string): CompletionItem[] {
   const self = cursor.parents[1];
-  const listed = new Set(cursor.linePrefix.slice(0, cursor.linePrefix.length - partial.length).match(/[\w@.-]+/g) ?? []);
+  // Names already needed: on other lines (block list) from the model, on this line from the text.
+  const elsewhere = (self !== undefined ? model.tasks.get(self)?.needs ?? [] : [])
+    .filter((ref) => ref.range.start.line !== cursor.position.line)
+    .map((ref) => ref.name);
+  const onThisLine = cursor.linePrefix.slice(0, cursor.linePrefix.length - partial.length).match(/[\w@.-]+/g) ?? [];
+  const listed = new Set([...elsewhere, ...onThisLine]);
   const range = replacing(cursor, partial.length);
   const items: CompletionItem[] = [];
   let order = 0;
