@@ -140,12 +140,24 @@ export class DagDocument {
     }
   }
 
+  /** The part of a span on its first line (a problem is marked where it starts, not over a block). */
+  firstLineOf(span: Span): Span {
+    const lineEnd = this.text.indexOf('\n', span.start);
+    return lineEnd === -1 || lineEnd >= span.end || lineEnd === span.start ? span : { start: span.start, end: lineEnd };
+  }
+
   private yamlProblem(error: YAMLError, severity: 'error' | 'warning'): DagDiagnostic {
-    const [start, end] = error.pos;
-    const span = { start, end: Math.max(end, start) };
+    const span = this.firstLineOf(visibleSpan(error.pos[0], error.pos[1], this.text.length));
     if (error.code === 'DUPLICATE_KEY') {
-      const key = this.text.slice(start, end).trim();
-      return this.diagnostic(span, 'error', 'duplicate-key', `duplicate key ${JSON.stringify(key)}: a key may appear once in a mapping`);
+      const found = this.nodeAt(span.start);
+      const keySpan = found?.onKey ? spanOf(found.node) : span;
+      const key = found?.pair ? keyText(found.pair) : null;
+      const name = key ?? this.text.slice(keySpan.start, keySpan.end).trim();
+      return this.diagnostic(keySpan, 'error', 'duplicate-key', `duplicate key "${name}": a key may appear only once in a mapping`);
+    }
+    if (error.code === 'MULTIPLE_DOCS') {
+      const message = 'YAML: a DAG file holds one document: remove this `---` and what follows, or move it to a file of its own';
+      return this.diagnostic(span, 'error', 'yaml-syntax', message);
     }
     return this.diagnostic(span, severity, 'yaml-syntax', `YAML: ${firstLine(error.message)}`);
   }
@@ -196,6 +208,13 @@ function childAt(parent: NodeAtOffset, offset: number): NodeAtOffset | undefined
     }
   }
   return undefined;
+}
+
+/** A span of at least one character where the text allows it (an empty range is easy to miss in an editor). */
+function visibleSpan(start: number, end: number, length: number): Span {
+  if (end > start) return { start, end };
+  if (start < length) return { start, end: start + 1 };
+  return { start: Math.max(0, length - 1), end: length };
 }
 
 function firstLine(message: string): string {

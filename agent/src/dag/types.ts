@@ -26,7 +26,9 @@ export type DiagnosticCode =
   | 'undefined-param'
   | 'undefined-matrix'
   | 'unused-param'
-  | 'too-large';
+  | 'too-large'
+  /** A bug of ours met while validating: reported as one diagnostic instead of a crash. */
+  | 'internal-error';
 
 export interface DagDiagnostic {
   readonly range: Range;
