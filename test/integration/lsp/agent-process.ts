@@ -16,6 +16,8 @@ import {
   type Diagnostic,
   type ProtocolConnection,
   type PublishDiagnosticsParams,
+  type InitializeResult,
+  type ServerCapabilities,
 } from 'vscode-languageserver-protocol/node';
 
 export const repoRoot = join(__dirname, '..', '..', '..');
@@ -42,6 +44,8 @@ export interface SpawnedAgent {
   readonly process: ChildProcess;
   readonly connection: ProtocolConnection;
   readonly ready: AgentReadyParams;
+  /** What the agent answered to initialize. */
+  readonly capabilities: ServerCapabilities;
   /** Everything the agent wrote to stdout so far. */
   stdout(): Buffer;
   /** Everything the agent wrote to stderr so far (its log). */
@@ -82,8 +86,8 @@ export async function startBuiltAgent(t: TestContext, root: string): Promise<Spa
     connection.dispose();
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  await Promise.race([
-    connection.sendRequest('initialize', {
+  const initialized = await Promise.race([
+    connection.sendRequest<InitializeResult>('initialize', {
       processId: process.pid,
       rootUri: pathToFileURL(root).href,
       workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'ws' }],
@@ -107,6 +111,7 @@ export async function startBuiltAgent(t: TestContext, root: string): Promise<Spa
     process: child,
     connection,
     ready: readyParams,
+    capabilities: initialized.capabilities,
     stdout: () => Buffer.concat(stdoutChunks),
     stderr: () => Buffer.concat(stderrChunks).toString(),
     nextDiagnostics: (uri, accept = () => true) =>
