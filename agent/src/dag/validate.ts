@@ -21,6 +21,8 @@ export interface ValidationResult {
   /** Sorted by position. */
   readonly diagnostics: DagDiagnostic[];
   readonly model: DagModel;
+  /** The instances' dependencies (needs and data edges), as the checks saw them. */
+  readonly graph: DependencyGraph;
 }
 
 /** At most this many diagnostics are returned (random bytes can yield one per character). */
@@ -31,25 +33,31 @@ export function validateDag(text: string, options: ValidateOptions = {}): Valida
   try {
     document = parseDagDocument(text, options.limits);
     const model = buildDagModel(document, options.limits);
+    const outputs = new OutputTrie(model.instances);
+    const graph = buildDependencyGraph(model.instances, outputs);
     const diagnostics = [...document.problems];
     if (document.yaml) {
-      diagnostics.push(...schemaDiagnostics(document), ...environmentKindDiagnostics(model), ...modelDiagnostics(model, options.probe));
+      diagnostics.push(
+        ...schemaDiagnostics(document),
+        ...environmentKindDiagnostics(model),
+        ...modelDiagnostics(model, outputs, graph, options.probe),
+      );
     }
-    return { diagnostics: sortAndCap(diagnostics), model };
+    return { diagnostics: sortAndCap(diagnostics), model, graph };
   } catch (error) {
     const fallback = document ?? parseDagDocument('');
     const message = `internal error while validating (please report it): ${(error as Error).message ?? String(error)}`;
+    const model = buildDagModel(parseDagDocument(''));
     return {
       diagnostics: [fallback.diagnostic({ start: 0, end: 0 }, 'error', 'internal-error', message)],
-      model: buildDagModel(parseDagDocument('')),
+      model,
+      graph: { instances: [], dependencies: [], causes: [] },
     };
   }
 }
 
 /** The reference, path and graph checks, on a model built from a parsed file. */
-export function modelDiagnostics(model: DagModel, probe?: WorkspaceProbe): DagDiagnostic[] {
-  const outputs = new OutputTrie(model.instances);
-  const graph = buildDependencyGraph(model.instances, outputs);
+function modelDiagnostics(model: DagModel, outputs: OutputTrie, graph: DependencyGraph, probe?: WorkspaceProbe): DagDiagnostic[] {
   return [
     ...matrixSizeDiagnostics(model),
     ...needDiagnostics(model),
