@@ -1,0 +1,152 @@
+/**
+ * `mlw data add PATH`: hash a file or folder, put its content in the cache, write `PATH.dvc` and
+ * ignore PATH in git. The user's files are only read — except in the hardlink/symlink cache modes
+ * the user chose, where (as with DVC) each file is replaced by a link to its read-only cache object.
+ */
+import { constants } from 'node:fs';
+import { copyFile, link, lstat, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from '../errors';
+import { temporaryName } from './cache';
+import { mapLimit } from './concurrency';
+import { directoryHash, md5OfFile } from './hashing';
+import { ignoreInGit } from './gitignore';
+import { writePointer } from './pointer';
+import type { DataRepo } from './repo';
+import { checkRelpath } from './safety';
+import { hashFiles, walkDirectory, type HashedFile, type WorkspaceFile } from './tree';
+
+export interface AddResult {
+  readonly path: string;
+  readonly pointerFile: string;
+  readonly md5: string;
+  readonly size: number;
+  readonly nfiles?: number;
+  /** Files whose content had to be read (the others were known to the stat cache). */
+  readonly hashed: number;
+}
+
+export interface AddProgress {
+  (event: { readonly path: string; readonly files: number; readonly totalFiles: number }): void;
+}
+
+/** Above this size a file is copied into the cache while it is hashed (two cores, two jobs). */
+const LARGE_FILE = 64 << 20;
+
+export async function addPath(repo: DataRepo, target: string, onProgress?: AddProgress): Promise<AddResult> {
+  const dataPath = resolve(target);
+  const key = repo.relative(dataPath);
+  if (key === '' || key.startsWith('..') || key.startsWith('/')) throw new UserError(`${dataPath}: not inside the workspace ${repo.root}`);
+  checkRelpath(key, 'mlw data add');
+  if (key === '.dvc' || key.startsWith('.dvc/') || key === '.git' || key.startsWith('.git/')) {
+    throw new UserError(`${dataPath}: refused: .git and .dvc are not data`);
+  }
+  const stats = await lstat(dataPath).catch(() => undefined);
+  if (!stats) throw new UserError(`${dataPath}: no such file or folder`);
+  if (stats.isSymbolicLink()) throw new UserError(`${dataPath}: a symlink; track the file or folder it points to`);
+  const result = stats.isDirectory() ? await addDirectory(repo, dataPath, key, onProgress) : await addFile(repo, dataPath, key);
+  await ignoreInGit(dataPath);
+  return result;
+}
+
+async function addFile(repo: DataRepo, dataPath: string, key: string): Promise<AddResult> {
+  const stats = await stat(dataPath);
+  const file: WorkspaceFile = { relpath: '', absolute: dataPath, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size };
+  let hashed: HashedFile;
+  let hashedCount = 1;
+  if (stats.size >= LARGE_FILE) {
+    hashed = await hashAndCopyLarge(repo, file);
+    repo.state.putMany([[key, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: hashed.md5 }]]);
+  } else {
+    const result = await hashFiles(repo, key, [file], { keepBytes: true });
+    hashed = result.files[0]!;
+    hashedCount = result.fresh.length;
+    await storeFiles(repo, [hashed]);
+    repo.state.putMany(result.fresh);
+  }
+  await linkWorkspace(repo, [hashed]);
+  const pointerFile = await writePointer(dataPath, { md5: hashed.md5, size: hashed.size });
+  return { path: key, pointerFile, md5: hashed.md5, size: hashed.size, hashed: hashedCount };
+}
+
+/** Copies a large file into a temporary cache name while hashing it, then renames it into place. */
+async function hashAndCopyLarge(repo: DataRepo, file: WorkspaceFile): Promise<HashedFile> {
+  const staging = await repo.cache.stagingName();
+  try {
+    const [{ md5 }] = await Promise.all([md5OfFile(file.absolute), copyFile(file.absolute, staging, constants.COPYFILE_FICLONE)]);
+    const after = await stat(file.absolute);
+    if (after.mtimeMs !== file.mtimeMs || after.size !== file.size) {
+      throw new UserError(`${file.absolute} changed while it was being added; try again when it is no longer being written`);
+    }
+    await repo.cache.adopt(staging, md5);
+    return { ...file, md5 };
+  } catch (error) {
+    await rm(staging, { force: true });
+    throw error;
+  }
+}
+
+async function addDirectory(repo: DataRepo, dataPath: string, key: string, onProgress?: AddProgress): Promise<AddResult> {
+  const walked = await walkDirectory(repo, dataPath);
+  let done = 0;
+  const report = (): void => onProgress?.({ path: key, files: done, totalFiles: walked.length });
+  const { files, fresh } = await hashFiles(repo, key, walked, {
+    keepBytes: true,
+    onHashed: () => {
+      done++;
+      if (done % 1000 === 0) report();
+    },
+  });
+  await storeFiles(repo, files);
+  const { md5, bytes } = directoryHash(files);
+  await repo.cache.insertBytes(md5, bytes);
+  repo.state.putMany(fresh);
+  await linkWorkspace(repo, files);
+  const size = files.reduce((total, file) => total + file.size, 0);
+  const pointerFile = await writePointer(dataPath, { md5, size, nfiles: files.length });
+  done = walked.length;
+  report();
+  return { path: key, pointerFile, md5, size, nfiles: files.length, hashed: fresh.length };
+}
+
+/** Puts every file's content in the cache (from the bytes already read, or by reflink/copy). */
+async function storeFiles(repo: DataRepo, files: HashedFile[]): Promise<void> {
+  const present = await repo.cache.listAll();
+  await mapLimit(files, 32, async (file) => {
+    if (present.has(file.md5)) return;
+    present.add(file.md5);
+    if (file.bytes) {
+      await repo.cache.ensureParent(file.md5);
+      const target = repo.cache.pathOf(file.md5);
+      const temporary = temporaryName(target);
+      await writeFile(temporary, file.bytes);
+      await rename(temporary, target);
+    } else {
+      await repo.cache.insertFile(file.absolute, file.md5);
+    }
+    file.bytes = undefined;
+  });
+  for (const file of files) file.bytes = undefined;
+}
+
+/** hardlink/symlink modes: each workspace file becomes a link to its (read-only) cache object. */
+async function linkWorkspace(repo: DataRepo, files: readonly HashedFile[]): Promise<void> {
+  if (repo.linkType !== 'hardlink' && repo.linkType !== 'symlink') return;
+  const fresh: Array<[string, { ino: number; mtimeMs: number; size: number; md5: string }]> = [];
+  await mapLimit(files, 16, async (file) => {
+    const object = repo.cache.pathOf(file.md5);
+    await repo.cache.protect(file.md5);
+    const temporary = temporaryName(file.absolute);
+    if (repo.linkType === 'hardlink') await link(object, temporary);
+    else await symlink(object, temporary);
+    try {
+      await rename(temporary, file.absolute);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+    const stats = await stat(file.absolute);
+    fresh.push([repo.relative(file.absolute), { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size, md5: file.md5 }]);
+  });
+  repo.state.putMany(fresh);
+}

@@ -1,0 +1,173 @@
+/**
+ * DVC 3's local cache: `<cache>/files/md5/<first 2 hex>/<other 30 hex>` (a directory listing as
+ * `….dir`). Objects are written under a temporary name in the same folder and renamed, so an object
+ * under its final name is always complete. Files enter by reflink where the filesystem has it (libuv
+ * falls back to a copy), or by copy; the hardlink and symlink modes then link the workspace to it.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../errors';
+import { DIR_MD5_PATTERN, MD5_PATTERN, md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
+import { checkRelpath } from './safety';
+import { z } from 'zod';
+
+export function isObjectId(md5: string): boolean {
+  return MD5_PATTERN.test(md5) || DIR_MD5_PATTERN.test(md5);
+}
+
+/** A name for a temporary file next to `path` that no other writer picks. */
+export function temporaryName(path: string): string {
+  return `${path}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+const ListingSchema = z.array(z.object({ md5: z.string().regex(MD5_PATTERN), relpath: z.string() }).passthrough());
+
+export class Cache {
+  private readonly madeDirs = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  get objectsRoot(): string {
+    return join(this.root, 'files', 'md5');
+  }
+
+  pathOf(md5: string): string {
+    if (!isObjectId(md5)) throw new UserError(`not a DVC md5: ${JSON.stringify(md5)}`);
+    return join(this.objectsRoot, md5.slice(0, 2), md5.slice(2));
+  }
+
+  async has(md5: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(md5));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every object id present, from 256 directory listings rather than one stat per object. */
+  async listAll(): Promise<Set<string>> {
+    const present = new Set<string>();
+    let prefixes: string[];
+    try {
+      prefixes = await readdir(this.objectsRoot);
+    } catch {
+      return present;
+    }
+    await Promise.all(
+      prefixes
+        .filter((prefix) => /^[0-9a-f]{2}$/.test(prefix))
+        .map(async (prefix) => {
+          for (const name of await readdir(join(this.objectsRoot, prefix))) {
+            const id = prefix + name;
+            if (isObjectId(id)) present.add(id);
+          }
+        }),
+    );
+    return present;
+  }
+
+  async ensureParent(md5: string): Promise<string> {
+    const dir = join(this.objectsRoot, md5.slice(0, 2));
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    return dir;
+  }
+
+  /** Puts a copy (reflink where possible) of `source` into the cache as `md5`, unless it is there. */
+  async insertFile(source: string, md5: string, present?: Set<string>): Promise<void> {
+    if (present ? present.has(md5) : await this.has(md5)) return;
+    await this.ensureParent(md5);
+    const target = this.pathOf(md5);
+    const temporary = temporaryName(target);
+    try {
+      await copyFile(source, temporary, constants.COPYFILE_FICLONE);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    present?.add(md5);
+  }
+
+  /**
+   * A temporary name for an object whose md5 is not known yet (a large file hashed while copied, a
+   * download): in the cache's own folder (same filesystem, so the final rename is atomic) but outside
+   * `files/`, where DVC would take it for an object.
+   */
+  async stagingName(): Promise<string> {
+    const dir = join(this.root, 'mlw-staging');
+    await mkdir(dir, { recursive: true });
+    return temporaryName(join(dir, 'object'));
+  }
+
+  /** Moves a staged file into place as `md5` (or drops it when the object is already there). */
+  async adopt(staged: string, md5: string): Promise<void> {
+    if (await this.has(md5)) {
+      await rm(staged, { force: true });
+      return;
+    }
+    await this.ensureParent(md5);
+    await rename(staged, this.pathOf(md5));
+  }
+
+  async insertBytes(md5: string, bytes: Uint8Array): Promise<void> {
+    if (await this.has(md5)) return;
+    await this.ensureParent(md5);
+    const target = this.pathOf(md5);
+    const temporary = temporaryName(target);
+    await writeFile(temporary, bytes);
+    await rename(temporary, target);
+  }
+
+  /** Makes an object read-only, as DVC protects the cache when the workspace links to it. */
+  async protect(md5: string): Promise<void> {
+    await chmod(this.pathOf(md5), 0o444);
+  }
+
+  /** Reads and checks a directory listing: its md5 must match, every relpath must stay inside. */
+  async readListing(dirMd5: string): Promise<ListingEntry[]> {
+    const path = this.pathOf(dirMd5);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new UserError(`${dirMd5} (a directory listing) is not in the cache ${this.root}: fetch it from a remote (mlw data fetch)`);
+      }
+      throw error;
+    }
+    return parseListing(bytes, path);
+  }
+
+  /** Whether the object's bytes hash to its name (a .dir listing: the listing's own bytes). */
+  async verifyObject(md5: string): Promise<boolean> {
+    const path = this.pathOf(md5);
+    if (md5.endsWith('.dir')) return `${md5OfBytes(await readFile(path))}.dir` === md5;
+    return (await md5OfFile(path)).md5 === md5;
+  }
+}
+
+export function parseListing(bytes: Buffer, where: string): ListingEntry[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new UserError(`${where}: not a DVC directory listing (${(error as Error).message})`);
+  }
+  const parsed = ListingSchema.safeParse(json);
+  if (!parsed.success) throw new UserError(`${where}: not a DVC directory listing (${parsed.error.issues[0]?.message ?? 'bad shape'})`);
+  const seen = new Set<string>();
+  const listing: ListingEntry[] = [];
+  for (const entry of parsed.data) {
+    checkRelpath(entry.relpath, where);
+    if (seen.has(entry.relpath)) throw new UserError(`${where}: ${JSON.stringify(entry.relpath)} is listed twice`);
+    seen.add(entry.relpath);
+    listing.push({ md5: entry.md5, relpath: entry.relpath });
+  }
+  return listing;
+}

@@ -1,0 +1,110 @@
+/**
+ * The files of a dataset in the workspace: a walk that stats every file, then md5s from the stat
+ * cache where (inode, mtime, size) still match and from the bytes where not. Symlinks are followed
+ * only when they stay inside the workspace. Empty folders are not part of a DVC listing.
+ */
+import { readdir, readFile, realpath, stat, lstat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { UserError } from '../errors';
+import { mapLimit } from './concurrency';
+import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
+import type { DataRepo } from './repo';
+import { sameStat, type StatEntry, type StatKey } from './stat-cache';
+
+export interface WorkspaceFile extends StatKey {
+  /** Relative to the dataset root, '/'-separated. */
+  readonly relpath: string;
+  readonly absolute: string;
+}
+
+export interface HashedFile extends WorkspaceFile {
+  readonly md5: string;
+  /** The bytes, when this walk had to read them (small files): the cache can be filled from them. */
+  bytes?: Buffer | undefined;
+}
+
+/** Files smaller than this are read whole (and kept for the cache); larger ones are streamed. */
+const SMALL_FILE = 4 << 20;
+const PARALLEL_IO = 32;
+
+function keyOf(stats: { ino: number; mtimeMs: number; size: number }): StatKey {
+  return { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size };
+}
+
+async function resolveLink(repo: DataRepo, path: string): Promise<void> {
+  const target = await realpath(path).catch(() => undefined);
+  const rootReal = await realpath(repo.root);
+  const rel = target ? relative(rootReal, target) : '..';
+  if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+    throw new UserError(`${path}: a symlink that leads out of the workspace (${target ?? 'dangling'}); refused`);
+  }
+}
+
+/** Every file under `directory` (recursively), with its stat key. */
+export async function walkDirectory(repo: DataRepo, directory: string): Promise<WorkspaceFile[]> {
+  const files: WorkspaceFile[] = [];
+  const visit = async (dir: string, prefix: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const subdirs: Array<[string, string]> = [];
+    const plain: Array<[string, string]> = [];
+    for (const entry of entries) {
+      const absolute = join(dir, entry.name);
+      const relpath = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) subdirs.push([absolute, relpath]);
+      else if (entry.isSymbolicLink()) {
+        await resolveLink(repo, absolute);
+        const target = await stat(absolute);
+        if (target.isDirectory()) subdirs.push([absolute, relpath]);
+        else if (target.isFile()) files.push({ relpath, absolute, ...keyOf(target) });
+      } else if (entry.isFile()) plain.push([absolute, relpath]);
+    }
+    await mapLimit(plain, PARALLEL_IO, async ([absolute, relpath]) => {
+      files.push({ relpath, absolute, ...keyOf(await lstat(absolute)) });
+    });
+    await mapLimit(subdirs, 4, ([absolute, relpath]) => visit(absolute, relpath));
+  };
+  await visit(directory, '');
+  return files;
+}
+
+export interface HashOptions {
+  /** Keep the bytes of small files that had to be read (add fills the cache from them). */
+  readonly keepBytes?: boolean;
+  readonly onHashed?: (file: WorkspaceFile) => void;
+}
+
+export interface HashResult {
+  readonly files: HashedFile[];
+  /** Entries to record in the stat cache (files that had to be hashed). */
+  readonly fresh: Array<[string, StatEntry]>;
+}
+
+/** md5 of each file: from the stat cache when its stat still matches, else from its bytes. */
+export async function hashFiles(repo: DataRepo, datasetKey: string, files: readonly WorkspaceFile[], options: HashOptions = {}): Promise<HashResult> {
+  const known = repo.state.loadUnder(datasetKey);
+  const fresh: Array<[string, StatEntry]> = [];
+  const keyFor = (file: WorkspaceFile): string => (file.relpath ? `${datasetKey}/${file.relpath}` : datasetKey);
+  const hashed = await mapLimit(files, PARALLEL_IO, async (file): Promise<HashedFile> => {
+    const key = keyFor(file);
+    const entry = known.get(key);
+    if (entry && sameStat(entry, file)) return { ...file, md5: entry.md5 };
+    let md5: string;
+    let bytes: Buffer | undefined;
+    if (file.size < SMALL_FILE) {
+      bytes = await readFile(file.absolute);
+      md5 = md5OfBytes(bytes);
+    } else {
+      md5 = (await md5OfFile(file.absolute)).md5;
+    }
+    const after = keyOf(await stat(file.absolute));
+    if (!sameStat(after, file)) throw new UserError(`${file.absolute} changed while it was being hashed; try again when it is no longer being written`);
+    fresh.push([key, { ...keyOf(file), md5 }]);
+    options.onHashed?.(file);
+    return { ...file, md5, bytes: options.keepBytes ? bytes : undefined };
+  });
+  return { files: hashed, fresh };
+}
+
+export function listingOf(files: readonly HashedFile[]): ListingEntry[] {
+  return files.map((file) => ({ md5: file.md5, relpath: file.relpath }));
+}
