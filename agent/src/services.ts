@@ -5,8 +5,9 @@
 import type { AgentContext } from './context';
 import type { HandlerEntry } from './rpc/handlers';
 import { agentHandlers } from './agent-info';
+import { dagHandlers } from './dag/rpc';
 import { runsHandlers } from './runs/rpc';
 
 export function allHandlers(context: AgentContext): HandlerEntry[] {
-  return [...agentHandlers(context), ...runsHandlers(context)];
+  return [...agentHandlers(context), ...dagHandlers(context), ...runsHandlers(context)];
 }
