@@ -5,9 +5,10 @@
 import type { AgentContext } from './context';
 import type { HandlerEntry } from './rpc/handlers';
 import { agentHandlers } from './agent-info';
+import { gitHandlers } from './git/rpc';
 import { dagHandlers } from './dag/rpc';
 import { runsHandlers } from './runs/rpc';
 
 export function allHandlers(context: AgentContext): HandlerEntry[] {
-  return [...agentHandlers(context), ...dagHandlers(context), ...runsHandlers(context)];
+  return [...agentHandlers(context), ...dagHandlers(context), ...gitHandlers(context), ...runsHandlers(context)];
 }
