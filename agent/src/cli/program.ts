@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors';
 import { registerAgentCommand } from './agent';
+import { registerGitCommands } from './git';
 import { registerRunCommand } from './run';
 import { registerRunsCommands } from './runs';
 import { registerValidateCommand } from './validate';
@@ -21,6 +22,7 @@ function registerCommands(program: Command): void {
   registerValidateCommand(program);
   registerRunCommand(program);
   registerRunsCommands(program);
+  registerGitCommands(program);
 }
 
 export function buildProgram(): Command {
