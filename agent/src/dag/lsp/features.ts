@@ -11,6 +11,9 @@ import {
   type TextDocuments,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { posix } from 'node:path';
+import { URI } from 'vscode-uri';
+import { isDagFileName } from '../discover';
 import { parseDagModel, type DagModel } from '../model';
 import { completionsAt } from '../features/completion';
 import { definitionAt } from '../features/definition';
@@ -28,7 +31,7 @@ export const dagFeatureCapabilities: ServerCapabilities = {
 
 /** DAG files: the `mlw-dag` language, or by name when the editor calls them `yaml`. */
 export function isDagDocument(document: TextDocument): boolean {
-  return document.languageId === 'mlw-dag' || /(^|[/\\])([^/\\]+\.)?dag\.yaml$/.test(document.uri);
+  return document.languageId === 'mlw-dag' || isDagFileName(posix.basename(URI.parse(document.uri).path));
 }
 
 export function attachDagFeatures(connection: Connection, documents: TextDocuments<TextDocument>): void {
