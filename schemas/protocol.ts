@@ -6,11 +6,13 @@
 import * as agent from './protocol/agent';
 import * as dag from './protocol/dag';
 import * as git from './protocol/git';
+import * as pipeline from './protocol/pipeline';
 import * as runs from './protocol/runs';
 
 export * from './protocol/agent';
 export * from './protocol/dag';
 export * from './protocol/git';
+export * from './protocol/pipeline';
 export * from './protocol/runs';
 
-export const protocolModules = { agent, dag, git, runs } as const;
+export const protocolModules = { agent, dag, git, pipeline, runs } as const;

@@ -7,8 +7,9 @@ import type { HandlerEntry } from './rpc/handlers';
 import { agentHandlers } from './agent-info';
 import { gitHandlers } from './git/rpc';
 import { dagHandlers } from './dag/rpc';
+import { pipelineHandlers } from './pipeline/rpc';
 import { runsHandlers } from './runs/rpc';
 
 export function allHandlers(context: AgentContext): HandlerEntry[] {
-  return [...agentHandlers(context), ...dagHandlers(context), ...gitHandlers(context), ...runsHandlers(context)];
+  return [...agentHandlers(context), ...dagHandlers(context), ...gitHandlers(context), ...pipelineHandlers(context), ...runsHandlers(context)];
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors';
 import { registerAgentCommand } from './agent';
 import { registerGitCommands } from './git';
+import { registerDagCommands } from './dag';
 import { registerRunCommand } from './run';
 import { registerRunsCommands } from './runs';
 import { registerValidateCommand } from './validate';
@@ -23,6 +24,7 @@ function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerRunsCommands(program);
   registerGitCommands(program);
+  registerDagCommands(program);
 }
 
 export function buildProgram(): Command {

@@ -13,6 +13,7 @@ import {
   loadDag,
   selectInstances,
   type FoundEnvironment,
+  type LoadedDag,
   type TaskInstance,
 } from './dag-source';
 import { LaunchError } from './errors';
@@ -57,6 +58,21 @@ export async function planTask(options: TaskLaunchOptions): Promise<LaunchPlan[]
   return selectInstances(loaded, options.task).map((instance) =>
     planInstance(instance, loaded.dag, { dagPath, dagFile, workdir, params, request, options }),
   );
+}
+
+/** Plans every task instance of a DAG file in file order, reading the file once (the pipeline runs them all). */
+export async function planDag(options: Omit<TaskLaunchOptions, 'task'>): Promise<{ loaded: LoadedDag; plans: LaunchPlan[] }> {
+  const dagPath = resolve(options.workspaceRoot, options.dagFile);
+  const dagFile = workspaceRelative(options.workspaceRoot, dagPath, 'the DAG file');
+  const loaded = await loadDag(dagPath);
+  const overrides = options.params ?? {};
+  const params = effectiveParams(loaded.dag, overrides, dagFile);
+  const workdir = posix.dirname(dagFile) === '.' ? '' : posix.dirname(dagFile);
+  const plans = loaded.instances.map((instance) => {
+    const request: LaunchRequest = { kind: 'task', dagFile, task: instance.name, params: overrides, priority: options.priority ?? 0 };
+    return planInstance(instance, loaded.dag, { dagPath, dagFile, workdir, params, request, options: { ...options, task: instance.name } });
+  });
+  return { loaded, plans };
 }
 
 function planInstance(
