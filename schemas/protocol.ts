@@ -5,14 +5,16 @@
  */
 import * as agent from './protocol/agent';
 import * as dag from './protocol/dag';
+import * as data from './protocol/data';
 import * as git from './protocol/git';
 import * as pipeline from './protocol/pipeline';
 import * as runs from './protocol/runs';
 
 export * from './protocol/agent';
 export * from './protocol/dag';
+export * from './protocol/data';
 export * from './protocol/git';
 export * from './protocol/pipeline';
 export * from './protocol/runs';
 
-export const protocolModules = { agent, dag, git, pipeline, runs } as const;
+export const protocolModules = { agent, dag, data, git, pipeline, runs } as const;

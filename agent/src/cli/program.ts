@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors';
 import { registerAgentCommand } from './agent';
+import { registerDataCommands } from './data';
 import { registerGitCommands } from './git';
 import { registerDagCommands } from './dag';
 import { registerRunCommand } from './run';
@@ -25,6 +26,7 @@ function registerCommands(program: Command): void {
   registerRunsCommands(program);
   registerGitCommands(program);
   registerDagCommands(program);
+  registerDataCommands(program);
 }
 
 export function buildProgram(): Command {

@@ -81,7 +81,6 @@ const SHORT_ESCAPES: Record<string, string> = {
 
 /** A string as Python's json.dumps (ensure_ascii) writes it: everything outside ' '..'~' escaped. */
 export function pythonJsonString(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x20-\x7e]|["\\]/.test(value)) return `"${value}"`;
   let out = '"';
   for (let index = 0; index < value.length; index++) {

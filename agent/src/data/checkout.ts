@@ -1,0 +1,129 @@
+/**
+ * `mlw data checkout`: make the workspace match a pointer from the cache. Every object is verified
+ * on the way out (its bytes must hash to its name), so a corrupt cache object is never checked out;
+ * files are written under a temporary name and renamed, never through a symlink out of the
+ * workspace; and workspace content that is not in the cache (work not yet tracked) is never
+ * overwritten or removed unless forced.
+ */
+import { constants } from 'node:fs';
+import { copyFile, link, lstat, mkdir, readFile, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CheckoutResult } from '../../../schemas/protocol/data';
+import { UserError } from '../errors';
+import { temporaryName } from './cache';
+import { mapLimit } from './concurrency';
+import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
+import type { Pointer } from './pointer';
+import type { DataRepo } from './repo';
+import { assertWritableInside } from './safety';
+import type { StatEntry } from './stat-cache';
+import { pointerListing, workspaceState } from './status';
+
+export interface CheckoutOptions {
+  readonly force?: boolean;
+  readonly onProgress?: (files: number, total: number) => void;
+}
+
+const SMALL_OBJECT = 4 << 20;
+
+export class CorruptObjectError extends UserError {}
+
+export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options: CheckoutOptions = {}): Promise<CheckoutResult> {
+  const path = repo.relative(pointer.dataPath);
+  const target = await pointerListing(repo, pointer);
+  if (!target) throw new UserError(`${path}: its listing ${pointer.md5} is not in the cache; fetch it first (mlw data fetch ${path})`);
+  const current = await workspaceState(repo, pointer);
+  const have = new Map((current.listing ?? []).map((entry) => [entry.relpath, entry.md5]));
+  const wanted = new Map(target.map((entry) => [entry.relpath, entry.md5]));
+  const toWrite = target.filter((entry) => have.get(entry.relpath) !== entry.md5);
+  const toRemove = [...have.keys()].filter((relpath) => !wanted.has(relpath));
+  const unchanged = target.length - toWrite.length;
+  const absolute = (relpath: string): string => (relpath === '' ? pointer.dataPath : join(pointer.dataPath, ...relpath.split('/')));
+
+  const present = await repo.cache.listAll();
+  const missing = [...new Set(toWrite.map((entry) => entry.md5))].filter((md5) => !present.has(md5));
+  if (missing.length > 0) {
+    throw new UserError(`${path}: ${missing.length} object(s) are not in the cache (first: ${missing[0]}); fetch them first (mlw data fetch ${path})`);
+  }
+  if (!options.force) {
+    const unsaved = [...toWrite.map((entry) => entry.relpath), ...toRemove].filter((relpath) => {
+      const md5 = have.get(relpath);
+      return md5 !== undefined && !present.has(md5);
+    });
+    if (unsaved.length > 0) {
+      const shown = unsaved.slice(0, 5).map((relpath) => absolute(relpath)).join(', ');
+      throw new UserError(
+        `${path}: checkout would overwrite or remove ${unsaved.length} file(s) whose content is not in the cache (${shown}${unsaved.length > 5 ? ', …' : ''}); add them first or use --force`,
+      );
+    }
+  }
+  if (pointer.isDirectory) {
+    const existing = await lstat(pointer.dataPath).catch(() => undefined);
+    if (existing && !existing.isDirectory()) {
+      if (!options.force) throw new UserError(`${pointer.dataPath} is a file but the dataset is a folder; use --force to replace it`);
+      await unlink(pointer.dataPath);
+    }
+  }
+
+  const checkedDirs = new Set<string>();
+  const fresh: Array<[string, StatEntry]> = [];
+  let done = 0;
+  await mapLimit(toWrite, 16, async (entry) => {
+    const destination = absolute(entry.relpath);
+    await assertWritableInside(repo.root, destination, checkedDirs);
+    await mkdir(dirname(destination), { recursive: true });
+    const stats = await materialize(repo, entry, destination);
+    fresh.push([repo.relative(destination), { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size, md5: entry.md5 }]);
+    done++;
+    if (done % 1000 === 0) options.onProgress?.(done, toWrite.length);
+  });
+  for (const relpath of toRemove) {
+    const file = absolute(relpath);
+    await assertWritableInside(repo.root, file, checkedDirs);
+    await rm(file, { force: true });
+    await removeEmptyParents(dirname(file), pointer.dataPath);
+  }
+  repo.state.putMany(fresh);
+  options.onProgress?.(toWrite.length, toWrite.length);
+  return { path, md5: pointer.md5, written: toWrite.length, removed: toRemove.length, unchanged };
+}
+
+/** Writes one file from its cache object, verified, under a temporary name then renamed into place. */
+async function materialize(repo: DataRepo, entry: ListingEntry, destination: string): Promise<{ ino: number; mtimeMs: number; size: number }> {
+  const object = repo.cache.pathOf(entry.md5);
+  const temporary = temporaryName(destination);
+  const corrupt = (): CorruptObjectError =>
+    new CorruptObjectError(`${object}: corrupt cache object (its content does not hash to ${entry.md5}); not checked out — run mlw data verify, then fetch it again`);
+  try {
+    if (repo.linkType === 'hardlink' || repo.linkType === 'symlink') {
+      if (!(await repo.cache.verifyObject(entry.md5))) throw corrupt();
+      if (repo.linkType === 'hardlink') await link(object, temporary);
+      else await symlink(object, temporary);
+    } else {
+      const size = (await stat(object)).size;
+      if (size < SMALL_OBJECT) {
+        const bytes = await readFile(object);
+        if (md5OfBytes(bytes) !== entry.md5) throw corrupt();
+        await writeFile(temporary, bytes);
+      } else {
+        await copyFile(object, temporary, constants.COPYFILE_FICLONE);
+        if ((await md5OfFile(temporary)).md5 !== entry.md5) throw corrupt();
+      }
+    }
+    await rename(temporary, destination);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  return stat(destination);
+}
+
+async function removeEmptyParents(dir: string, stopAt: string): Promise<void> {
+  for (let current = dir; current.startsWith(stopAt) && current !== stopAt; current = dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/** What a remote offers the transfers: object existence in batches, upload, and verified download. */
+export interface Remote {
+  readonly name: string;
+  readonly url: string;
+  /** How many transfers to run side by side. */
+  readonly parallelism: number;
+  /** Which of `ids` the remote holds (checked in batches, never one request per object for many). */
+  has(ids: readonly string[]): Promise<Set<string>>;
+  /** Uploads a local file as object `md5`; it becomes visible under its final name only when complete. */
+  upload(source: string, md5: string, size: number, onBytes: (bytes: number) => void): Promise<void>;
+  /** Writes object `md5` to the local file `destination` and returns the md5 of the bytes written. */
+  download(md5: string, destination: string, onBytes: (bytes: number) => void): Promise<string>;
+  close(): void;
+}
+
+/** DVC 3's layout on a remote, the same as the cache's: files/md5/<2>/<30>. */
+export function remoteKey(md5: string): string {
+  return `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
+}

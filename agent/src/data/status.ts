@@ -1,0 +1,89 @@
+/**
+ * `mlw data status`: for each dataset, whether the workspace matches its pointer (and if not, which
+ * files were added, removed or changed), whether the cache holds every object, and — when a remote
+ * is given — whether the remote does.
+ */
+import { lstat } from 'node:fs/promises';
+import type { DatasetStatus, FileChanges } from '../../../schemas/protocol/data';
+import { directoryHash, type ListingEntry } from './hashing';
+import type { Pointer } from './pointer';
+import type { DataRepo } from './repo';
+import { hashFiles, listingOf, walkDirectory, type WorkspaceFile } from './tree';
+
+export interface WorkspaceState {
+  readonly state: 'clean' | 'modified' | 'missing';
+  /** The workspace's listing (a single file: one entry with relpath ''), when the data exists. */
+  readonly listing: ListingEntry[] | undefined;
+  readonly md5: string | undefined;
+}
+
+/** Hashes what the workspace holds at the pointer's path (stat cache first) and compares. */
+export async function workspaceState(repo: DataRepo, pointer: Pointer): Promise<WorkspaceState> {
+  const stats = await lstat(pointer.dataPath).catch(() => undefined);
+  if (!stats) return { state: 'missing', listing: undefined, md5: undefined };
+  const key = repo.relative(pointer.dataPath);
+  let files: WorkspaceFile[];
+  if (stats.isDirectory()) files = await walkDirectory(repo, pointer.dataPath);
+  else files = [{ relpath: '', absolute: pointer.dataPath, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size }];
+  const { files: hashed, fresh } = await hashFiles(repo, key, files);
+  repo.state.putMany(fresh);
+  const listing = listingOf(hashed);
+  const md5 = stats.isDirectory() ? directoryHash(listing).md5 : hashed[0]!.md5;
+  return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing, md5 };
+}
+
+export function compareListings(before: readonly ListingEntry[], after: readonly ListingEntry[]): FileChanges {
+  const old = new Map(before.map((entry) => [entry.relpath, entry.md5]));
+  const added: string[] = [];
+  const modified: string[] = [];
+  for (const entry of after) {
+    const previous = old.get(entry.relpath);
+    if (previous === undefined) added.push(entry.relpath);
+    else if (previous !== entry.md5) modified.push(entry.relpath);
+    old.delete(entry.relpath);
+  }
+  return { added, removed: [...old.keys()], modified };
+}
+
+/** The pointer's own listing: a file is one entry; a folder's comes from its .dir object (if cached). */
+export async function pointerListing(repo: DataRepo, pointer: { md5: string }): Promise<ListingEntry[] | undefined> {
+  if (!pointer.md5.endsWith('.dir')) return [{ md5: pointer.md5, relpath: '' }];
+  if (!(await repo.cache.has(pointer.md5))) return undefined;
+  return repo.cache.readListing(pointer.md5);
+}
+
+export interface StatusOptions {
+  /** Objects the remote holds, when the caller asked to compare with one. */
+  readonly remote?: { readonly name: string; readonly has: (ids: readonly string[]) => Promise<Set<string>> };
+}
+
+export async function datasetStatus(repo: DataRepo, pointer: Pointer, present: Set<string>, options: StatusOptions = {}): Promise<DatasetStatus> {
+  const workspace = await workspaceState(repo, pointer);
+  // When the workspace is clean its listing is the pointer's: no need to read the .dir object.
+  const listing = workspace.state === 'clean' ? workspace.listing : await pointerListing(repo, pointer);
+  const objects = listing ? [...new Set(listing.map((entry) => entry.md5))] : [];
+  if (pointer.isDirectory) objects.push(pointer.md5);
+  const missingInCache = listing ? objects.filter((id) => !present.has(id)).length : undefined;
+  let changes: FileChanges | undefined;
+  if (workspace.state === 'modified' && workspace.listing && listing) {
+    changes = pointer.isDirectory ? compareListings(listing, workspace.listing) : { added: [], removed: [], modified: [pointer.path] };
+  }
+  let notPushed: number | undefined;
+  if (options.remote && listing) {
+    const onRemote = await options.remote.has(objects);
+    notPushed = objects.filter((id) => !onRemote.has(id)).length;
+  }
+  return {
+    path: repo.relative(pointer.dataPath),
+    pointerFile: repo.relative(pointer.file),
+    md5: pointer.md5,
+    size: pointer.size ?? null,
+    nfiles: pointer.nfiles ?? null,
+    workspace: workspace.state,
+    changes: changes ?? null,
+    cache: missingInCache === undefined ? 'unknown' : missingInCache === 0 ? 'complete' : 'incomplete',
+    missingObjects: missingInCache ?? null,
+    remote: options.remote ? options.remote.name : null,
+    notPushed: notPushed ?? null,
+  };
+}

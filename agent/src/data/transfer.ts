@@ -1,0 +1,175 @@
+/**
+ * push / fetch between the cache and a remote. Only objects the other side lacks move (existence
+ * checked in batches), several at a time. A fetched object is written to a staging file, and
+ * enters the cache only if its bytes hash to its name. Push sends a folder's files before its .dir
+ * listing, and fetch gets the listing first: a kill at any point leaves both sides consistent, and
+ * running the command again moves only what is still missing.
+ */
+import { rm, stat } from 'node:fs/promises';
+import type { TransferResult } from '../../../schemas/protocol/data';
+import { mapLimit } from './concurrency';
+import type { Pointer } from './pointer';
+import type { Remote } from './remotes/types';
+import type { DataRepo } from './repo';
+
+export interface TransferProgress {
+  readonly files: number;
+  readonly totalFiles: number;
+  readonly bytes: number;
+  readonly totalBytes: number | null;
+  readonly bytesPerSecond: number;
+  readonly done: boolean;
+}
+
+export interface TransferOptions {
+  readonly onProgress?: (progress: TransferProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+class Meter {
+  private files = 0;
+  private bytes = 0;
+  private lastReport = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly totalFiles: number,
+    private readonly totalBytes: number | null,
+    private readonly onProgress: TransferOptions['onProgress'],
+  ) {}
+
+  addBytes(bytes: number): void {
+    this.bytes += bytes;
+    this.report(false);
+  }
+
+  fileDone(): void {
+    this.files++;
+    this.report(false);
+  }
+
+  report(done: boolean): void {
+    if (!this.onProgress) return;
+    const now = Date.now();
+    if (!done && now - this.lastReport < 100 && this.files !== 1) return;
+    this.lastReport = now;
+    const seconds = Math.max((now - this.started) / 1000, 0.001);
+    this.onProgress({ files: this.files, totalFiles: this.totalFiles, bytes: this.bytes, totalBytes: this.totalBytes, bytesPerSecond: this.bytes / seconds, done });
+  }
+}
+
+/** The objects of pointers that the cache holds: file objects first, .dir listings last. */
+async function localObjects(repo: DataRepo, pointers: readonly Pointer[]): Promise<{ files: string[]; dirs: string[]; absent: string[] }> {
+  const present = await repo.cache.listAll();
+  const files = new Set<string>();
+  const dirs = new Set<string>();
+  const absent = new Set<string>();
+  for (const pointer of pointers) {
+    if (!present.has(pointer.md5)) {
+      absent.add(pointer.md5);
+      continue;
+    }
+    if (!pointer.isDirectory) {
+      files.add(pointer.md5);
+      continue;
+    }
+    dirs.add(pointer.md5);
+    for (const entry of await repo.cache.readListing(pointer.md5)) {
+      if (present.has(entry.md5)) files.add(entry.md5);
+      else absent.add(entry.md5);
+    }
+  }
+  return { files: [...files], dirs: [...dirs], absent: [...absent] };
+}
+
+export async function push(repo: DataRepo, remote: Remote, pointers: readonly Pointer[], options: TransferOptions = {}): Promise<TransferResult> {
+  const { files, dirs, absent } = await localObjects(repo, pointers);
+  const all = [...files, ...dirs];
+  const onRemote = await remote.has(all);
+  const missingFiles = files.filter((id) => !onRemote.has(id));
+  const missingDirs = dirs.filter((id) => !onRemote.has(id));
+  const sizes = new Map<string, number>();
+  await mapLimit([...missingFiles, ...missingDirs], 32, async (id) => sizes.set(id, (await stat(repo.cache.pathOf(id))).size));
+  const totalBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const meter = new Meter(missingFiles.length + missingDirs.length, totalBytes, options.onProgress);
+  const failed: TransferResult['failed'] = absent.map((md5) => ({ md5, error: 'not in the local cache' }));
+  let bytes = 0;
+  const send = async (id: string): Promise<void> => {
+    options.signal?.throwIfAborted();
+    try {
+      await remote.upload(repo.cache.pathOf(id), id, sizes.get(id) ?? 0, (n) => {
+        bytes += n;
+        meter.addBytes(n);
+      });
+      meter.fileDone();
+    } catch (error) {
+      failed.push({ md5: id, error: (error as Error).message });
+    }
+  };
+  await mapLimit(missingFiles, remote.parallelism, send);
+  // A listing goes up only when all its files did: a remote never lists what it lacks.
+  if (failed.length === 0) await mapLimit(missingDirs, remote.parallelism, send);
+  else for (const id of missingDirs) failed.push({ md5: id, error: 'not sent: some of its files failed' });
+  meter.report(true);
+  return {
+    remote: remote.name,
+    transferred: missingFiles.length + missingDirs.length - failed.filter((entry) => entry.error !== 'not in the local cache').length,
+    skipped: all.length - missingFiles.length - missingDirs.length,
+    bytes,
+    failed,
+  };
+}
+
+/** Expected md5 of an object's bytes: a .dir object is named by the md5 of its listing + '.dir'. */
+function bytesMd5(id: string): string {
+  return id.endsWith('.dir') ? id.slice(0, -4) : id;
+}
+
+export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly Pointer[], options: TransferOptions = {}): Promise<TransferResult> {
+  let present = await repo.cache.listAll();
+  const failed: TransferResult['failed'] = [];
+  let transferred = 0;
+  let attempted = 0;
+  let bytes = 0;
+  let meter = new Meter(0, null, options.onProgress);
+  const get = async (id: string): Promise<void> => {
+    options.signal?.throwIfAborted();
+    attempted++;
+    const staging = await repo.cache.stagingName();
+    try {
+      const md5 = await remote.download(id, staging, (n) => {
+        bytes += n;
+        meter.addBytes(n);
+      });
+      if (md5 !== bytesMd5(id)) {
+        failed.push({ md5: id, error: `the remote's object is corrupt (its bytes hash to ${md5}); not stored` });
+        await rm(staging, { force: true });
+        return;
+      }
+      await repo.cache.adopt(staging, id);
+      transferred++;
+      meter.fileDone();
+    } catch (error) {
+      await rm(staging, { force: true });
+      failed.push({ md5: id, error: (error as Error).message });
+    }
+  };
+  // Listings first: they say which files a folder needs.
+  const dirIds = [...new Set(pointers.filter((pointer) => pointer.isDirectory).map((pointer) => pointer.md5))];
+  await mapLimit(
+    dirIds.filter((id) => !present.has(id)),
+    remote.parallelism,
+    get,
+  );
+  present = await repo.cache.listAll();
+  const wanted = new Set<string>();
+  for (const pointer of pointers) {
+    if (!pointer.isDirectory) wanted.add(pointer.md5);
+    else if (present.has(pointer.md5)) for (const entry of await repo.cache.readListing(pointer.md5)) wanted.add(entry.md5);
+  }
+  const missing = [...wanted].filter((id) => !present.has(id));
+  meter = new Meter(missing.length, null, options.onProgress);
+  await mapLimit(missing, remote.parallelism, get);
+  meter.report(true);
+  return { remote: remote.name, transferred, skipped: wanted.size + dirIds.length - attempted, bytes, failed };
+}
