@@ -7,7 +7,7 @@
 import type { HeadState, StashOutcome } from '../../../schemas/protocol/git';
 import { GitError, listFiles } from './errors';
 import { checkBranchName, checkStartPoint, localBranchExists, refuseOptionLike, remoteBranchExists } from './refs';
-import { conflictedFiles, configValue, defaultBranch, headState, operationInProgress, readGit, refValue, remotes, writeGit, type Repo } from './repo';
+import { conflictedFiles, configValue, defaultBranch, headState, operationInProgress, readGit, refValue, remotes, upstreamOf, writeGit, type Repo } from './repo';
 import { GitCommandError } from './runner';
 import { guarded } from './safety';
 
@@ -83,8 +83,7 @@ async function checkoutRemote(repo: Repo, remoteName: string, stash: boolean): P
   if (remote === undefined) throw new GitError('unknown-ref', `'${remoteName}' is not a branch of any remote`);
   const localName = await checkBranchName(repo, remoteName.slice(remote.length + 1));
   if (await localBranchExists(repo, localName)) {
-    const upstream = await readGit(repo, ['rev-parse', '--symbolic-full-name', '--end-of-options', `${localName}@{upstream}`], { okCodes: [128] });
-    if (upstream.stdout.trim() !== `refs/remotes/${remoteName}`) {
+    if ((await upstreamOf(repo, localName)) !== `refs/remotes/${remoteName}`) {
       throw new GitError('already-exists', `a local branch '${localName}' already exists and does not track ${remoteName}: switch to it, or rename it first`);
     }
     const result = await guarded(repo, { label: `switch to ${localName}`, stash }, () => switchOrUndo(repo, localName, null));
@@ -139,8 +138,8 @@ async function isMergedSomewhere(repo: Repo, name: string, sha: string): Promise
   const local = await readGit(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads']);
   const names = new Set(local.stdout.split('\n').filter((line) => line !== ''));
   const candidates = ['HEAD'];
-  const upstream = await readGit(repo, ['rev-parse', '--symbolic-full-name', '--end-of-options', `refs/heads/${name}@{upstream}`], { okCodes: [128] });
-  if (upstream.exitCode === 0 && upstream.stdout.trim() !== '') candidates.push(upstream.stdout.trim());
+  const upstream = await upstreamOf(repo, name);
+  if (upstream !== null) candidates.push(upstream);
   const fallback = await defaultBranch(repo, names);
   if (fallback !== null) candidates.push(names.has(fallback) ? `refs/heads/${fallback}` : `refs/remotes/${fallback}`);
   for (const candidate of candidates) {

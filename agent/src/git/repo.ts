@@ -161,3 +161,10 @@ export async function defaultBranch(repo: Repo, localNames: ReadonlySet<string>)
   }
   return null;
 }
+
+/** The full ref of a local branch's upstream (`refs/remotes/origin/x`), or null when it has none. */
+export async function upstreamOf(repo: Repo, branch: string): Promise<string | null> {
+  const { stdout } = await readGit(repo, ['for-each-ref', '--format=%(upstream)', '--end-of-options', `refs/heads/${branch}`]);
+  const upstream = stdout.trim();
+  return upstream === '' ? null : upstream;
+}

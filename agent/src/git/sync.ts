@@ -6,7 +6,7 @@
 import type { GitErrorCode, HeadState, StashOutcome } from '../../../schemas/protocol/git';
 import { GitError, listFiles } from './errors';
 import { checkRemote } from './refs';
-import { conflictedFiles, configValue, headState, readGit, remotes, writeGit, type Repo } from './repo';
+import { conflictedFiles, configValue, headState, readGit, remotes, upstreamOf, writeGit, type Repo } from './repo';
 import { GitCommandError } from './runner';
 import { guarded } from './safety';
 
@@ -100,14 +100,6 @@ async function currentBranch(repo: Repo, what: string): Promise<Extract<HeadStat
   return head;
 }
 
-/** The full remote-tracking ref of the branch's upstream, or null. */
-async function upstreamRef(repo: Repo, branch: string): Promise<string | null> {
-  const { stdout, exitCode } = await readGit(repo, ['rev-parse', '--symbolic-full-name', '--end-of-options', `refs/heads/${branch}@{upstream}`], {
-    okCodes: [128],
-  });
-  return exitCode === 0 && stdout.trim() !== '' ? stdout.trim() : null;
-}
-
 export async function pullBranch(
   repo: Repo,
   options: { remote?: string | undefined; rebase: boolean; stash: boolean; progress?: Progress },
@@ -115,7 +107,7 @@ export async function pullBranch(
   const head = await currentBranch(repo, 'pull');
   const remote = await chooseRemote(repo, options.remote);
   const configuredRemote = await configValue(repo, `branch.${head.name}.remote`);
-  let upstream = configuredRemote === remote ? await upstreamRef(repo, head.name) : null;
+  let upstream = configuredRemote === remote ? await upstreamOf(repo, head.name) : null;
   await fetchRemote(repo, { remote, prune: false, ...(options.progress ? { progress: options.progress } : {}) });
   if (upstream === null) {
     // No upstream on this remote: the branch of the same name there, if it exists.
