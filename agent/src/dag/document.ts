@@ -72,7 +72,9 @@ export class DagDocument {
     // uniqueKeys (default) reports duplicates as DUPLICATE_KEY errors; prettyErrors off: we make our own messages.
     let parsed: Document.Parsed;
     try {
-      parsed = parseDocument(text, { lineCounter, prettyErrors: false });
+      // uniqueKeys off: yaml's own check compares each key with every earlier one (quadratic: 100,000
+      // tasks never finish); duplicateKeyProblems does it with a set per mapping.
+      parsed = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
     } catch (error) {
       // The depth guard should make this unreachable; a stack overflow still must not escape.
       this.lineStarts = lineStartsOf(text);
@@ -86,6 +88,7 @@ export class DagDocument {
     this.problems = [
       ...this.yaml.errors.map((error) => this.yamlProblem(error, 'error')),
       ...this.yaml.warnings.map((warning) => this.yamlProblem(warning, 'warning')),
+      ...this.duplicateKeyProblems(),
     ];
   }
 
@@ -146,15 +149,32 @@ export class DagDocument {
     return lineEnd === -1 || lineEnd >= span.end || lineEnd === span.start ? span : { start: span.start, end: lineEnd };
   }
 
+  /** A key written twice in one mapping, marked on the later occurrence (scalar keys; linear time). */
+  private duplicateKeyProblems(): DagDiagnostic[] {
+    const problems: DagDiagnostic[] = [];
+    const pending: unknown[] = [this.yaml?.contents];
+    while (pending.length > 0) {
+      const node = pending.pop();
+      if (isMap(node)) {
+        const seen = new Set<string>();
+        for (const pair of node.items) {
+          const key = keyText(pair);
+          if (key !== null && seen.has(key)) {
+            const message = `duplicate key "${key}": a key may appear only once in a mapping`;
+            problems.push(this.diagnostic(spanOf(pair.key as Node), 'error', 'duplicate-key', message));
+          }
+          if (key !== null) seen.add(key);
+          pending.push(pair.value);
+        }
+      } else if (isSeq(node)) {
+        pending.push(...node.items);
+      }
+    }
+    return problems;
+  }
+
   private yamlProblem(error: YAMLError, severity: 'error' | 'warning'): DagDiagnostic {
     const span = this.firstLineOf(visibleSpan(error.pos[0], error.pos[1], this.text.length));
-    if (error.code === 'DUPLICATE_KEY') {
-      const found = this.nodeAt(span.start);
-      const keySpan = found?.onKey ? spanOf(found.node) : span;
-      const key = found?.pair ? keyText(found.pair) : null;
-      const name = key ?? this.text.slice(keySpan.start, keySpan.end).trim();
-      return this.diagnostic(keySpan, 'error', 'duplicate-key', `duplicate key "${name}": a key may appear only once in a mapping`);
-    }
     if (error.code === 'MULTIPLE_DOCS') {
       const message = 'YAML: a DAG file holds one document: remove this `---` and what follows, or move it to a file of its own';
       return this.diagnostic(span, 'error', 'yaml-syntax', message);
