@@ -1,0 +1,65 @@
+/**
+ * Driving the VS Code workbench in Debian's Chromium through playwright-core: the few gestures the
+ * end-to-end tests need, each waiting on the DOM (never on time).
+ */
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+// The flags from /work/shared/notes/test-infrastructure.md: no sandbox (root), no GPU, no network chatter.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Opens the workbench on `folder`; resolves once it has rendered. Waits have no time limit. */
+export async function openWorkbench(browser: Browser, url: string, folder: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.setDefaultTimeout(0);
+  page.setDefaultNavigationTimeout(0);
+  await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.monaco-workbench').waitFor();
+  return page;
+}
+
+/** The status bar item an extension contributed, found by its accessible label's start. */
+export function statusItem(page: Page, labelStart: string): Locator {
+  return page.locator(`.statusbar-item[aria-label^="${labelStart}"]`);
+}
+
+/** Opens a file of the workspace through Quick Open and waits for its editor tab. */
+export async function openFile(page: Page, fileName: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(fileName);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab[aria-label*="${fileName}"]`).waitFor();
+}
+
+/** Shows the Problems panel (View: Toggle Problems). */
+export async function showProblems(page: Page): Promise<Locator> {
+  await page.keyboard.press('Control+Shift+M');
+  const panel = page.locator('.markers-panel');
+  await panel.waitFor();
+  return panel;
+}
+
+/** Opens a view container of the activity bar by its title and returns its side bar. */
+export async function openViewContainer(page: Page, title: string): Promise<Locator> {
+  const item = page.locator(`.activitybar li.action-item:has(> a.action-label[aria-label="${title}"])`);
+  // Clicking the container that is already showing would close the side bar.
+  if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
+  const sidebar = page.locator('.part.sidebar');
+  await sidebar.locator('.composite.title', { hasText: title }).waitFor();
+  return sidebar;
+}

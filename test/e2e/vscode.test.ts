@@ -1,0 +1,166 @@
+/**
+ * End to end, in a real VS Code: code-server with the packaged .vsix installed, driven by Chromium.
+ * A workspace holding a DAG file with a cycle (a needs b, b needs a) and a matrix task; the agent
+ * must start from inside the .vsix, the Problems panel must show the cycle, and the MLOps container's
+ * Pipelines view must list the file's tasks. Screenshots go to $MLW_TEST_ARTIFACTS.
+ * Needs scripts/setup/chromium.sh and scripts/setup/code-server.sh (npm test runs them).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { codeServerBinary, installExtension, startCodeServer, type CodeServer } from './support/code-server';
+import { packageVsix, REPO_ROOT } from './support/vsix';
+import { launchChromium, openFile, openViewContainer, openWorkbench, showProblems, statusItem } from './support/workbench';
+
+const DAG_FILE = 'cycle.dag.yaml';
+const DAG_TEXT = `version: 1
+name: cycle-demo
+tasks:
+  a:
+    run: echo a
+    needs: [b]
+  b:
+    run: echo b
+    needs: [a]
+  train:
+    run: echo \${matrix.model}
+    matrix: { model: [rf, gb] }
+`;
+const CYCLE = /\b(a → b → a|b → a → b)\b/;
+
+const run = promisify(execFile);
+const artifacts = process.env['MLW_TEST_ARTIFACTS'] ?? join(REPO_ROOT, '.test-work', 'artifacts');
+
+void describe('VS Code (code-server) with the packaged extension', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let work: string;
+  let workspace: string;
+  let server: CodeServer;
+  let browser: Browser;
+  let page: Page;
+  let vsix: string;
+
+  before(async () => {
+    const binary = codeServerBinary();
+    work = mkdtempSync(join(tmpdir(), 'mlw-e2e-'));
+    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    workspace = join(work, 'workspace');
+    mkdirSync(workspace);
+    writeFileSync(join(workspace, DAG_FILE), DAG_TEXT);
+    const dirs = { extensions: join(work, 'extensions'), userData: join(work, 'user-data'), config: join(work, 'config.yaml') };
+    vsix = await packageVsix(work);
+    await installExtension(binary, vsix, dirs);
+    server = await startCodeServer(binary, dirs, workspace);
+    cleanups.push(() => server.stop());
+    browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    page = await openWorkbench(browser, server.url, workspace);
+  });
+
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        process.stderr.write(`e2e teardown: ${String(error)}\n`);
+      }
+    }
+  });
+
+  async function saveScreenshot(name: string): Promise<void> {
+    mkdirSync(artifacts, { recursive: true });
+    await page.mouse.move(700, 400); // no hover tooltip left over from the last click
+    await page.screenshot({ path: join(artifacts, name) });
+  }
+
+  /** Runs a step; on failure saves a screenshot named after it and adds code-server's log. */
+  async function step(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      mkdirSync(artifacts, { recursive: true });
+      await page?.screenshot({ path: join(artifacts, `vscode-failed-${name}.png`) }).catch(() => undefined);
+      const log = server?.log().split('\n').slice(-30).join('\n') ?? '';
+      throw new Error(`${String(error instanceof Error ? error.message : error)}\n--- code-server log (tail) ---\n${log}`, {
+        cause: error,
+      });
+    }
+  }
+
+  void test('the .vsix carries both bundles, the schema and the grammar, and no node_modules', async () => {
+    const { stdout } = await run('unzip', ['-Z1', vsix]);
+    const files = stdout.split('\n').filter((line) => line !== '');
+    for (const file of ['dist/agent.js', 'dist/extension.js', 'schemas/dag.schema.json', 'syntaxes/mlw-dag.tmLanguage.json']) {
+      assert.ok(files.includes(`extension/${file}`), `${file} is missing from the .vsix:\n${files.join('\n')}`);
+    }
+    assert.deepEqual(files.filter((file) => file.includes('node_modules/')), []);
+  });
+
+  void test('the agent starts from inside the .vsix and the status bar says it is ready', () =>
+    step('agent-status', async () => {
+      const settled = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
+      await settled.waitFor();
+      const label = (await settled.getAttribute('aria-label')) ?? '';
+      assert.match(label, /^MLOps agent: ready \(\d+\.\d+\.\d+/);
+    }));
+
+  /**
+   * Opens the Pipelines view and waits for the agent's answer: the file's row, or the view's message
+   * saying why there is none (agent down, request failed) — both are events, neither a timeout.
+   * Resolves to the row's text ("cycle-demo cycle.dag.yaml · 2 errors").
+   */
+  async function pipelineRowText(): Promise<string> {
+    const sidebar = await openViewContainer(page, 'MLOps');
+    const tree = sidebar.locator('.monaco-list[aria-label="Pipelines"]');
+    const row = tree.locator('.monaco-list-row', { hasText: 'cycle-demo' });
+    const message = sidebar.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
+    await row.or(message).first().waitFor();
+    if (await message.isVisible()) assert.fail(`the Pipelines view shows a message instead of pipelines: ${await message.innerText()}`);
+    return row.innerText();
+  }
+
+  void test('the Pipelines view lists the file with its problem count and its tasks, matrix expanded', () =>
+    step('pipelines-view', async () => {
+      assert.match(await pipelineRowText(), /cycle\.dag\.yaml · \d+ errors?/);
+      const tree = page.locator('.monaco-list[aria-label="Pipelines"]');
+      for (const task of ['a', 'b', 'train@rf', 'train@gb']) {
+        await tree.locator(`.monaco-list-row[aria-label^="${task}"]`).first().waitFor();
+      }
+      await saveScreenshot('vscode-pipelines-view.png');
+    }));
+
+  void test('the Problems panel shows the cycle, on each of its edges', () =>
+    step('problems-panel', async () => {
+      // The agent has validated the file once the Pipelines view counts its errors; without an error
+      // there will be no marker to wait for, so fail now rather than wait forever.
+      const counted = /· (\d+) errors?/.exec(await pipelineRowText());
+      assert.ok(counted !== null && Number(counted[1]) >= 1, 'the agent counts no error in a file holding a cycle');
+      await openFile(page, DAG_FILE);
+      const panel = await showProblems(page);
+      // Diagnostics for a file arrive in one publish: wait for the first marker, then read them all.
+      const markers = panel.locator('.monaco-list-row:has(.marker-icon)');
+      await markers.first().waitFor();
+      const messages = await markers.allInnerTexts();
+      const cycles = messages.filter((text) => CYCLE.test(text));
+      assert.ok(cycles.length >= 2, `expected the cycle on both edges (a → b, b → a); the Problems panel shows:\n${messages.join('\n')}`);
+      await saveScreenshot('vscode-problems-cycle.png');
+    }));
+
+  void test('the file is in the mlw-dag language and highlighted with the YAML grammar', () =>
+    step('highlighting', async () => {
+      await openFile(page, DAG_FILE);
+      await statusItem(page, 'MLOps Pipeline').first().waitFor();
+      // The first line, `version: 1`, gets distinct token colours for key, punctuation and number.
+      const firstLine = page.locator('.monaco-editor .view-lines .view-line', { hasText: 'version' }).first();
+      await firstLine.waitFor();
+      const tokenClasses = await firstLine.locator('span[class^="mtk"]').evaluateAll((spans) =>
+        spans.map((span) => span.className),
+      );
+      assert.ok(new Set(tokenClasses).size >= 3, `expected YAML tokens on "version: 1", got classes ${tokenClasses.join(' ')}`);
+    }));
+});
