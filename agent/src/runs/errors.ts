@@ -18,10 +18,10 @@ export class AmbiguousRunIdError extends UserError {
 
 export class RunStoreUnavailableError extends UserError {
   constructor(location: string, cause: string) {
-    super(
-      `the run store ${location} cannot be opened: ${cause}. The SQLite store needs the native module better-sqlite3: run \`npm rebuild better-sqlite3\` in the mlw installation`,
-      { location },
-    );
+    const hint = /^postgres(ql)?:/.test(location)
+      ? 'check the server is up and the connection string (MLW_RUN_STORE) is right, or unset it to use the embedded SQLite store'
+      : 'the SQLite store needs the native module better-sqlite3: run `npm rebuild better-sqlite3` in the mlw installation';
+    super(`the run store ${location} cannot be opened: ${cause}. ${hint[0]!.toUpperCase()}${hint.slice(1)}`, { location });
   }
 }
 

@@ -24,6 +24,7 @@ import { SlotQueue } from './queue';
 import { cpuSlots, gpuSlots, loadRunSettings, type RunSettings } from './settings';
 import { snapshotCode } from './snapshot';
 import type { RunFilter, RunStore, SlotClass } from './store';
+import { PostgresRunStore } from './store-postgres';
 import { openSqliteRunStore } from './store-sqlite';
 import { StoreWatcher } from './store-watch';
 import { RunSupervisor, type RunControl, type SupervisorDeps } from './supervisor';
@@ -75,6 +76,7 @@ export class RunService extends EventEmitter<RunEvents> {
   private dockerExecutor: DockerExecutor | undefined;
   private dockerApi: DockerApi | undefined;
   private closed = false;
+  private storeWatch: Promise<{ close(): Promise<void> } | undefined> | undefined;
 
   constructor(private readonly options: RunServiceOptions) {
     super();
@@ -82,10 +84,16 @@ export class RunService extends EventEmitter<RunEvents> {
     this.clock = options.clock ?? Date.now;
     this.settings = options.settings ?? loadRunSettings();
     const databasePath = join(options.workspaceRoot, '.mlw', 'runs.db');
-    this.store = options.store ?? openSqliteRunStore(databasePath);
+    this.store = options.store ?? openConfiguredStore(this.settings, databasePath);
     ignoreOwnFolder(options.workspaceRoot);
     this.watcher = new StoreWatcher(databasePath).start();
     this.watcher.on('change', () => void this.announceChanges());
+    // A server store's changes by other agents arrive by notification; the file watch sees only ours.
+    if (this.store instanceof PostgresRunStore) {
+      const watcher = this.watcher;
+      // When the server cannot be reached at all, the store's own calls report it; nothing to add here.
+      this.storeWatch = this.store.watchChanges(() => watcher.signal()).catch(() => undefined);
+    }
     const environments =
       options.environments ?? new StandaloneEnvironmentResolver(() => this.docker(), () => this.dockerRuns());
     this.deps = {
@@ -315,6 +323,7 @@ export class RunService extends EventEmitter<RunEvents> {
     this.watcher.close();
     this.removeAllListeners();
     this.dockerApi?.close();
+    await (await this.storeWatch)?.close();
     await this.store.close();
   }
 
@@ -367,7 +376,8 @@ export class RunService extends EventEmitter<RunEvents> {
   private announcing: Promise<void> = Promise.resolve();
   private announceChanges(): Promise<void> {
     this.announcing = this.announcing.then(async () => {
-      if (this.closed) return;
+      // Nobody listening (a CLI command): listing recent runs after every commit would be wasted.
+      if (this.closed || this.listenerCount('changed') === 0) return;
       const recent = await this.store.list({ limit: WATCHED_RECENT_RUNS });
       const seen = new Set<string>();
       for (const run of recent) {
@@ -444,6 +454,10 @@ function ignoreOwnFolder(workspaceRoot: string): void {
   const ignoreFile = join(workspaceRoot, '.mlw', '.gitignore');
   if (existsSync(ignoreFile)) return;
   void mkdir(join(workspaceRoot, '.mlw'), { recursive: true }).then(() => writeFile(ignoreFile, '*\n'));
+}
+
+function openConfiguredStore(settings: RunSettings, databasePath: string): RunStore {
+  return settings.store ? new PostgresRunStore(settings.store) : openSqliteRunStore(databasePath);
 }
 
 export function openRunService(options: RunServiceOptions): RunService {

@@ -22,6 +22,14 @@ export const RunSettings = z.object({
   maxUntrackedBytes: z.number().int().positive().default(20 * 1024 * 1024),
   /** Keep each run's scratch folder (code snapshot, outputs) after it ends, for debugging. */
   keepRunDirs: z.boolean().default(false),
+  /**
+   * Where run records live: unset for the embedded SQLite file (.mlw/runs.db), or a team's
+   * PostgreSQL server as `postgres://user:password@host:port/database`.
+   */
+  store: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string (leave it unset for the embedded SQLite store)')
+    .optional(),
 });
 export type RunSettings = z.output<typeof RunSettings>;
 
@@ -33,6 +41,7 @@ const ENVIRONMENT_VARIABLES: Readonly<Record<keyof RunSettings, string>> = {
   cancelGraceMs: 'MLW_RUNS_CANCEL_GRACE_MS',
   maxUntrackedBytes: 'MLW_RUNS_MAX_UNTRACKED_BYTES',
   keepRunDirs: 'MLW_RUNS_KEEP_DIRS',
+  store: 'MLW_RUN_STORE',
 };
 
 /** Settings from `overrides` (the editor's), then environment variables, then defaults. */

@@ -5,10 +5,12 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import BetterSqlite3 from 'better-sqlite3';
+import { PostgresRunStore } from '../../../agent/src/runs/store-postgres';
 import { openSqliteRunStore } from '../../../agent/src/runs/store-sqlite';
 import { LATEST_SCHEMA_VERSION } from '../../../agent/src/runs/store-sqlite-schema';
 import { AmbiguousRunIdError, RunNotFoundError, RunStoreTooNewError } from '../../../agent/src/runs/errors';
-import { newRun, tempDir } from './helpers';
+import type { RunStore } from '../../../agent/src/runs/store';
+import { newRun, openPostgresTemp, tempDir } from './helpers';
 
 function openTemp(t: Parameters<typeof tempDir>[0]) {
   const path = join(tempDir(t), '.mlw', 'runs.db');
@@ -17,8 +19,16 @@ function openTemp(t: Parameters<typeof tempDir>[0]) {
   return { store, path };
 }
 
-void test('a created run is queued and reads back with its params, resources and outputs', async (t) => {
-  const { store } = openTemp(t);
+/**
+ * The behaviour every run store must have, checked on the embedded SQLite store and on the team's
+ * PostgreSQL store (a real server: scripts/setup/postgres.sh; MLW_TEST_POSTGRES_URL to use another).
+ */
+function contractTest(name: string, body: (store: RunStore) => Promise<void>): void {
+  void test(`sqlite: ${name}`, async (t) => body(openTemp(t).store));
+  void test(`postgres: ${name}`, async (t) => body(await openPostgresTemp(t)));
+}
+
+contractTest('a created run is queued and reads back with its params, resources and outputs', async (store) => {
   const created = await store.create(newRun({ id: 'abc123', params: { seed: '42', model: 'rf' } }));
   assert.equal(created.status, 'queued');
   const run = await store.get('abc123');
@@ -46,8 +56,7 @@ void test('the schema is versioned: migrations are recorded once and a newer sto
   assert.throws(() => openSqliteRunStore(path), RunStoreTooNewError);
 });
 
-void test('status moves only along allowed transitions, and records exit code, OOM and times', async (t) => {
-  const { store } = openTemp(t);
+contractTest('status moves only along allowed transitions, and records exit code, OOM and times', async (store) => {
   await store.create(newRun({ id: 'feed01' }));
   assert.equal(await store.transition('feed01', 'succeeded', { at: 1 }), false, 'queued cannot succeed');
   assert.equal(await store.transition('feed01', 'running', { at: 10 }), true);
@@ -64,8 +73,7 @@ void test('status moves only along allowed transitions, and records exit code, O
   assert.equal(await store.transition('nope', 'running', { at: 1 }), false, 'unknown run');
 });
 
-void test('claimSlot respects the limit and lets the highest priority, then the oldest, go first', async (t) => {
-  const { store } = openTemp(t);
+contractTest('claimSlot respects the limit and lets the highest priority, then the oldest, go first', async (store) => {
   await store.create(newRun({ id: 'aa0001', priority: 0 }));
   await store.create(newRun({ id: 'aa0002', priority: 5 }));
   await store.create(newRun({ id: 'aa0003', priority: 5 }));
@@ -88,8 +96,7 @@ void test('claimSlot respects the limit and lets the highest priority, then the 
   );
 });
 
-void test('metrics: a batch is stored as series, a repeated step replaces, latest is the highest step', async (t) => {
-  const { store } = openTemp(t);
+contractTest('metrics: a batch is stored as series, a repeated step replaces, latest is the highest step', async (store) => {
   await store.create(newRun({ id: 'ccc111' }));
   await store.appendMetrics('ccc111', [{ name: 'loss', step: 0, value: 1 }, { name: 'loss', step: 1, value: 0.5 }], 1);
   await store.appendMetrics('ccc111', [{ name: 'loss', step: 1, value: 0.4 }, { name: 'accuracy', step: 1, value: 0.9 }], 2);
@@ -103,8 +110,7 @@ void test('metrics: a batch is stored as series, a repeated step replaces, lates
   assert.deepEqual(summary.latestMetrics, { loss: { step: 1, value: 0.4 }, accuracy: { step: 1, value: 0.9 } });
 });
 
-void test('logs get consecutive sequence numbers and read back after a given one', async (t) => {
-  const { store } = openTemp(t);
+contractTest('logs get consecutive sequence numbers and read back after a given one', async (store) => {
   await store.create(newRun({ id: 'dd0001' }));
   const first = await store.appendLog('dd0001', [
     { stream: 'stdout', text: 'one', at: 1 },
@@ -116,8 +122,7 @@ void test('logs get consecutive sequence numbers and read back after a given one
   assert.deepEqual((await store.readLog('dd0001', 0, 1)).map((entry) => entry.text), ['one']);
 });
 
-void test('inputs, artifacts, tags, note and the captured diff are recorded', async (t) => {
-  const { store } = openTemp(t);
+contractTest('inputs, artifacts, tags, note and the captured diff are recorded', async (store) => {
   await store.create(newRun({ id: 'ee0001' }));
   await store.recordInputs('ee0001', [{ path: 'data/iris.csv', md5: 'f'.repeat(32) }]);
   await store.recordArtifacts('ee0001', [{ path: 'build/models/rf.pkl', md5: 'e'.repeat(32), size: 123 }]);
@@ -137,8 +142,7 @@ void test('inputs, artifacts, tags, note and the captured diff are recorded', as
   assert.equal(run.pid, 42);
 });
 
-void test('run ids resolve from a unique prefix; an ambiguous or unknown one is a user error', async (t) => {
-  const { store } = openTemp(t);
+contractTest('run ids resolve from a unique prefix; an ambiguous or unknown one is a user error', async (store) => {
   await store.create(newRun({ id: 'abcd0001' }));
   await store.create(newRun({ id: 'abcd0002' }));
   await store.create(newRun({ id: 'ef000001' }));
@@ -148,8 +152,7 @@ void test('run ids resolve from a unique prefix; an ambiguous or unknown one is 
   await assert.rejects(store.resolveId('0000'), RunNotFoundError);
 });
 
-void test('listing filters by status and DAG run, newest first; delete removes everything of a run', async (t) => {
-  const { store } = openTemp(t);
+contractTest('listing filters by status and DAG run, newest first; delete removes everything of a run', async (store) => {
   await store.create(newRun({ id: 'f00001', dagRunId: 'dag1' }));
   await store.create(newRun({ id: 'f00002', dagRunId: 'dag1' }));
   await store.create(newRun({ id: 'f00003' }));
@@ -204,4 +207,27 @@ void test('records are intact after a writer is killed mid-write (SIGKILL), and 
   // The store still takes writes after the crash.
   await reopened.appendMetrics('c0ffee', [{ name: 'm0', step: 100_000, value: 1 }], 1);
   assert.equal((await reopened.list())[0]!.latestMetrics.m0!.step, 100_000);
+});
+
+void test('postgres: another process sees changes by notification, and concurrent claims never exceed the limit', async (t) => {
+  const first = await openPostgresTemp(t);
+  // A second store on the same schema stands for another agent on the team's server.
+  const second = new PostgresRunStore((first as unknown as { pool: { options: { connectionString: string } } }).pool.options.connectionString);
+  t.after(() => second.close());
+  let notified = 0;
+  let resolveNotified: () => void = () => undefined;
+  const gotNotification = new Promise<void>((resolve) => (resolveNotified = resolve));
+  const watch = await second.watchChanges(() => {
+    notified++;
+    resolveNotified();
+  });
+  t.after(() => watch.close());
+  for (let index = 0; index < 6; index++) await first.create(newRun({ id: `ab000${index}` }));
+  await gotNotification;
+  assert.ok(notified >= 1);
+  const claims = await Promise.all(
+    Array.from({ length: 6 }, (_, index) => (index % 2 === 0 ? first : second).claimSlot(`ab000${index}`, 2, 1)),
+  );
+  assert.ok(claims.filter(Boolean).length <= 2, `at most 2 running, got ${claims.filter(Boolean).length}`);
+  assert.equal((await first.active()).filter((run) => run.status === 'running').length, claims.filter(Boolean).length);
 });
