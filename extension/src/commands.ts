@@ -16,11 +16,19 @@ export interface CommandDeps {
 type Handler = (deps: CommandDeps) => () => Promise<void> | void;
 
 const handlers: Record<CommandId, Handler> = {
-  [COMMANDS.restartAgent]: ({ agent }) => async () => {
-    await agent.restart();
-  },
-  [COMMANDS.showAgentLog]: ({ output }) => () => output.show(true),
-  [COMMANDS.refreshPipelines]: ({ refreshPipelines }) => () => refreshPipelines(),
+  [COMMANDS.restartAgent]:
+    ({ agent }) =>
+    async () => {
+      await agent.restart();
+    },
+  [COMMANDS.showAgentLog]:
+    ({ output }) =>
+    () =>
+      output.show(true),
+  [COMMANDS.refreshPipelines]:
+    ({ refreshPipelines }) =>
+    () =>
+      refreshPipelines(),
 };
 
 function guarded(id: CommandId, run: () => Promise<void> | void): () => Promise<void> {

@@ -15,7 +15,10 @@ function lookOf(state: AgentState): Look {
     case 'starting':
       return { text: '$(sync~spin) MLW', tooltip: 'MLOps agent: starting' };
     case 'ready':
-      return { text: `$(pass) MLW ${state.version}`, tooltip: `MLOps agent: ready (${state.version}, pid ${state.pid})` };
+      return {
+        text: `$(pass) MLW ${state.version}`,
+        tooltip: `MLOps agent: ready (${state.version}, pid ${state.pid})`,
+      };
     case 'stopped':
       return { text: '$(circle-slash) MLW', tooltip: 'MLOps agent: stopped — run "MLOps: Restart Agent"' };
     case 'error':

@@ -15,7 +15,14 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { codeServerBinary, installExtension, startCodeServer, type CodeServer } from './support/code-server';
 import { packageVsix, REPO_ROOT } from './support/vsix';
-import { launchChromium, openFile, openViewContainer, openWorkbench, showProblems, statusItem } from './support/workbench';
+import {
+  launchChromium,
+  openFile,
+  openViewContainer,
+  openWorkbench,
+  showProblems,
+  statusItem,
+} from './support/workbench';
 
 const DAG_FILE = 'cycle.dag.yaml';
 const DAG_TEXT = `version: 1
@@ -52,7 +59,11 @@ void describe('VS Code (code-server) with the packaged extension', () => {
     workspace = join(work, 'workspace');
     mkdirSync(workspace);
     writeFileSync(join(workspace, DAG_FILE), DAG_TEXT);
-    const dirs = { extensions: join(work, 'extensions'), userData: join(work, 'user-data'), config: join(work, 'config.yaml') };
+    const dirs = {
+      extensions: join(work, 'extensions'),
+      userData: join(work, 'user-data'),
+      config: join(work, 'config.yaml'),
+    };
     vsix = await packageVsix(work);
     await installExtension(binary, vsix, dirs);
     server = await startCodeServer(binary, dirs, workspace);
@@ -86,19 +97,30 @@ void describe('VS Code (code-server) with the packaged extension', () => {
       mkdirSync(artifacts, { recursive: true });
       await page?.screenshot({ path: join(artifacts, `vscode-failed-${name}.png`) }).catch(() => undefined);
       const log = server?.log().split('\n').slice(-30).join('\n') ?? '';
-      throw new Error(`${String(error instanceof Error ? error.message : error)}\n--- code-server log (tail) ---\n${log}`, {
-        cause: error,
-      });
+      throw new Error(
+        `${String(error instanceof Error ? error.message : error)}\n--- code-server log (tail) ---\n${log}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
   void test('the .vsix carries both bundles, the schema and the grammar, and no node_modules', async () => {
     const { stdout } = await run('unzip', ['-Z1', vsix]);
     const files = stdout.split('\n').filter((line) => line !== '');
-    for (const file of ['dist/agent.js', 'dist/extension.js', 'schemas/dag.schema.json', 'syntaxes/mlw-dag.tmLanguage.json']) {
+    for (const file of [
+      'dist/agent.js',
+      'dist/extension.js',
+      'schemas/dag.schema.json',
+      'syntaxes/mlw-dag.tmLanguage.json',
+    ]) {
       assert.ok(files.includes(`extension/${file}`), `${file} is missing from the .vsix:\n${files.join('\n')}`);
     }
-    assert.deepEqual(files.filter((file) => file.includes('node_modules/')), []);
+    assert.deepEqual(
+      files.filter((file) => file.includes('node_modules/')),
+      [],
+    );
   });
 
   void test('the agent starts from inside the .vsix and the status bar says it is ready', () =>
@@ -120,7 +142,8 @@ void describe('VS Code (code-server) with the packaged extension', () => {
     const row = tree.locator('.monaco-list-row', { hasText: 'cycle-demo' });
     const message = sidebar.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
     await row.or(message).first().waitFor();
-    if (await message.isVisible()) assert.fail(`the Pipelines view shows a message instead of pipelines: ${await message.innerText()}`);
+    if (await message.isVisible())
+      assert.fail(`the Pipelines view shows a message instead of pipelines: ${await message.innerText()}`);
     return row.innerText();
   }
 
@@ -147,7 +170,10 @@ void describe('VS Code (code-server) with the packaged extension', () => {
       await markers.first().waitFor();
       const messages = await markers.allInnerTexts();
       const cycles = messages.filter((text) => CYCLE.test(text));
-      assert.ok(cycles.length >= 2, `expected the cycle on both edges (a → b, b → a); the Problems panel shows:\n${messages.join('\n')}`);
+      assert.ok(
+        cycles.length >= 2,
+        `expected the cycle on both edges (a → b, b → a); the Problems panel shows:\n${messages.join('\n')}`,
+      );
       await saveScreenshot('vscode-problems-cycle.png');
     }));
 
@@ -158,9 +184,12 @@ void describe('VS Code (code-server) with the packaged extension', () => {
       // The first line, `version: 1`, gets distinct token colours for key, punctuation and number.
       const firstLine = page.locator('.monaco-editor .view-lines .view-line', { hasText: 'version' }).first();
       await firstLine.waitFor();
-      const tokenClasses = await firstLine.locator('span[class^="mtk"]').evaluateAll((spans) =>
-        spans.map((span) => span.className),
+      const tokenClasses = await firstLine
+        .locator('span[class^="mtk"]')
+        .evaluateAll((spans) => spans.map((span) => span.className));
+      assert.ok(
+        new Set(tokenClasses).size >= 3,
+        `expected YAML tokens on "version: 1", got classes ${tokenClasses.join(' ')}`,
       );
-      assert.ok(new Set(tokenClasses).size >= 3, `expected YAML tokens on "version: 1", got classes ${tokenClasses.join(' ')}`);
     }));
 });

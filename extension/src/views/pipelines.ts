@@ -44,7 +44,8 @@ class PipelinesProvider implements vscode.TreeDataProvider<Node> {
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
-    if (node?.kind === 'pipeline') return node.summary.tasks.map((task) => ({ kind: 'task', summary: node.summary, task }));
+    if (node?.kind === 'pipeline')
+      return node.summary.tasks.map((task) => ({ kind: 'task', summary: node.summary, task }));
     if (node !== undefined) return [];
     try {
       const summaries = await this.agent.request(listPipelines, {});
@@ -96,7 +97,10 @@ function taskItem(summary: PipelineSummary, task: PipelineTask): vscode.TreeItem
 
 export function createPipelinesView(agent: AgentClient): View {
   const provider = new PipelinesProvider(agent);
-  const treeView = vscode.window.createTreeView(PIPELINES_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
+  const treeView = vscode.window.createTreeView(PIPELINES_VIEW_ID, {
+    treeDataProvider: provider,
+    showCollapseAll: true,
+  });
   provider.onMessage = (message) => {
     treeView.message = message;
   };

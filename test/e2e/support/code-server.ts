@@ -17,7 +17,8 @@ export function codeServerBinary(): string {
   const cacheHome = process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache');
   const dir = process.env['MLW_CODE_SERVER_DIR'] ?? join(cacheHome, 'mlw', `code-server-${CODE_SERVER_VERSION}`);
   const binary = join(dir, 'node_modules', '.bin', 'code-server');
-  if (!existsSync(binary)) throw new Error(`code-server is not installed at ${binary}; run scripts/setup/code-server.sh`);
+  if (!existsSync(binary))
+    throw new Error(`code-server is not installed at ${binary}; run scripts/setup/code-server.sh`);
   return binary;
 }
 
@@ -38,7 +39,11 @@ const USER_SETTINGS = {
   'update.mode': 'none',
 };
 
-export async function installExtension(binary: string, vsix: string, dirs: { extensions: string; userData: string }): Promise<void> {
+export async function installExtension(
+  binary: string,
+  vsix: string,
+  dirs: { extensions: string; userData: string },
+): Promise<void> {
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
   writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
   const { stdout } = await run(binary, [
@@ -61,14 +66,19 @@ export function startCodeServer(
   const child = spawn(
     binary,
     [
-      '--auth', 'none',
-      '--bind-addr', '127.0.0.1:0',
+      '--auth',
+      'none',
+      '--bind-addr',
+      '127.0.0.1:0',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
-      '--extensions-dir', dirs.extensions,
-      '--user-data-dir', dirs.userData,
-      '--config', dirs.config,
+      '--extensions-dir',
+      dirs.extensions,
+      '--user-data-dir',
+      dirs.userData,
+      '--config',
+      dirs.config,
       workspace,
     ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -92,15 +102,18 @@ export function startCodeServer(
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`code-server exited (${code ?? signal}) before listening:\n${output}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`code-server exited (${code ?? signal}) before listening:\n${output}`)),
+    );
   });
 }
 
 async function stopProcessGroup(child: ChildProcess): Promise<void> {
   if (child.pid === undefined) return;
-  const exited = child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => child.once('exit', () => resolve()));
   signalGroup(child.pid, 'SIGTERM');
   await exited;
   // Whatever code-server left behind in its group (extension host, agent) goes too.
