@@ -4,11 +4,12 @@
  * the user chose, where (as with DVC) each file is replaced by a link to its read-only cache object.
  */
 import { constants } from 'node:fs';
-import { copyFile, link, lstat, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { copyFile, link, lstat, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { temporaryName } from './cache';
-import { mapLimit } from './concurrency';
+import { mapLimit, yielder } from './concurrency';
 import { directoryHash, md5OfFile } from './hashing';
 import { ignoreInGit } from './gitignore';
 import { writePointer } from './pointer';
@@ -112,6 +113,7 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
 /** Puts every file's content in the cache (from the bytes already read, or by reflink/copy). */
 async function storeFiles(repo: DataRepo, files: HashedFile[]): Promise<void> {
   const present = await repo.cache.listAll();
+  const pause = yielder();
   await mapLimit(files, 32, async (file) => {
     if (present.has(file.md5)) return;
     present.add(file.md5);
@@ -119,8 +121,9 @@ async function storeFiles(repo: DataRepo, files: HashedFile[]): Promise<void> {
       await repo.cache.ensureParent(file.md5);
       const target = repo.cache.pathOf(file.md5);
       const temporary = temporaryName(target);
-      await writeFile(temporary, file.bytes);
-      await rename(temporary, target);
+      writeFileSync(temporary, file.bytes);
+      renameSync(temporary, target);
+      await pause();
     } else {
       await repo.cache.insertFile(file.absolute, file.md5);
     }

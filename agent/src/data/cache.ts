@@ -5,7 +5,7 @@
  * falls back to a copy), or by copy; the hardlink and symlink modes then link the workspace to it.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, renameSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors';
@@ -19,8 +19,10 @@ export function isObjectId(md5: string): boolean {
 
 /** A name for a temporary file next to `path` that no other writer picks. */
 export function temporaryName(path: string): string {
-  return `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  return `${path}.${processTag}${(temporaryCount++).toString(36)}.tmp`;
 }
+const processTag = randomBytes(4).toString('hex');
+let temporaryCount = 0;
 
 const ListingSchema = z.array(z.object({ md5: z.string().regex(MD5_PATTERN), relpath: z.string() }).passthrough());
 
@@ -101,18 +103,22 @@ export class Cache {
    */
   async stagingName(): Promise<string> {
     const dir = join(this.root, 'mlw-staging');
-    await mkdir(dir, { recursive: true });
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
     return temporaryName(join(dir, 'object'));
   }
 
   /** Moves a staged file into place as `md5` (or drops it when the object is already there). */
-  async adopt(staged: string, md5: string): Promise<void> {
-    if (await this.has(md5)) {
+  async adopt(staged: string, md5: string, present?: Set<string>): Promise<void> {
+    if (present ? present.has(md5) : await this.has(md5)) {
       await rm(staged, { force: true });
       return;
     }
     await this.ensureParent(md5);
-    await rename(staged, this.pathOf(md5));
+    renameSync(staged, this.pathOf(md5));
+    present?.add(md5);
   }
 
   async insertBytes(md5: string, bytes: Uint8Array): Promise<void> {

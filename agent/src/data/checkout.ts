@@ -5,13 +5,13 @@
  * workspace; and workspace content that is not in the cache (work not yet tracked) is never
  * overwritten or removed unless forced.
  */
-import { constants } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readFile, rename, rm, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { constants, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFile, link, lstat, mkdir, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CheckoutResult } from '../../../schemas/protocol/data';
 import { UserError } from '../errors';
 import { temporaryName } from './cache';
-import { mapLimit } from './concurrency';
+import { mapLimit, yielder } from './concurrency';
 import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
@@ -68,10 +68,16 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
   const checkedDirs = new Set<string>();
   const fresh: Array<[string, StatEntry]> = [];
   let done = 0;
+  const madeDirs = new Set<string>();
+  const pause = yielder();
   await mapLimit(toWrite, 16, async (entry) => {
     const destination = absolute(entry.relpath);
     await assertWritableInside(repo.root, destination, checkedDirs);
-    await mkdir(dirname(destination), { recursive: true });
+    if (!madeDirs.has(dirname(destination))) {
+      await mkdir(dirname(destination), { recursive: true });
+      madeDirs.add(dirname(destination));
+    }
+    await pause();
     const stats = await materialize(repo, entry, destination);
     fresh.push([repo.relative(destination), { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size, md5: entry.md5 }]);
     done++;
@@ -102,9 +108,12 @@ async function materialize(repo: DataRepo, entry: ListingEntry, destination: str
     } else {
       const size = (await stat(object)).size;
       if (size < SMALL_OBJECT) {
-        const bytes = await readFile(object);
+        // Small files: synchronous calls (see concurrency.ts yielder); the caller yields between files.
+        const bytes = readFileSync(object);
         if (md5OfBytes(bytes) !== entry.md5) throw corrupt();
-        await writeFile(temporary, bytes);
+        writeFileSync(temporary, bytes);
+        renameSync(temporary, destination);
+        return statSync(destination);
       } else {
         await copyFile(object, temporary, constants.COPYFILE_FICLONE);
         if ((await md5OfFile(temporary)).md5 !== entry.md5) throw corrupt();

@@ -5,9 +5,10 @@
  * listing, and fetch gets the listing first: a kill at any point leaves both sides consistent, and
  * running the command again moves only what is still missing.
  */
-import { rm, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { TransferResult } from '../../../schemas/protocol/data';
-import { mapLimit } from './concurrency';
+import { mapLimit, yielder } from './concurrency';
 import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
@@ -89,12 +90,14 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   const missingFiles = files.filter((id) => !onRemote.has(id));
   const missingDirs = dirs.filter((id) => !onRemote.has(id));
   const sizes = new Map<string, number>();
-  await mapLimit([...missingFiles, ...missingDirs], 32, async (id) => sizes.set(id, (await stat(repo.cache.pathOf(id))).size));
+  for (const id of [...missingFiles, ...missingDirs]) sizes.set(id, statSync(repo.cache.pathOf(id)).size);
   const totalBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
   const meter = new Meter(missingFiles.length + missingDirs.length, totalBytes, options.onProgress);
   const failed: TransferResult['failed'] = absent.map((md5) => ({ md5, error: 'not in the local cache' }));
   let bytes = 0;
+  const pause = yielder();
   const send = async (id: string): Promise<void> => {
+    await pause();
     options.signal?.throwIfAborted();
     try {
       await remote.upload(repo.cache.pathOf(id), id, sizes.get(id) ?? 0, (n) => {
@@ -132,7 +135,9 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   let attempted = 0;
   let bytes = 0;
   let meter = new Meter(0, null, options.onProgress);
+  const pause = yielder();
   const get = async (id: string): Promise<void> => {
+    await pause();
     options.signal?.throwIfAborted();
     attempted++;
     const staging = await repo.cache.stagingName();
@@ -146,7 +151,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
         await rm(staging, { force: true });
         return;
       }
-      await repo.cache.adopt(staging, id);
+      await repo.cache.adopt(staging, id, present);
       transferred++;
       meter.fileDone();
     } catch (error) {

@@ -3,10 +3,11 @@
  * cache where (inode, mtime, size) still match and from the bytes where not. Symlinks are followed
  * only when they stay inside the workspace. Empty folders are not part of a DVC listing.
  */
-import { readdir, readFile, realpath, stat, lstat } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { UserError } from '../errors';
-import { mapLimit } from './concurrency';
+import { mapLimit, yielder } from './concurrency';
 import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import type { DataRepo } from './repo';
 import { sameStat, type StatEntry, type StatKey } from './stat-cache';
@@ -40,30 +41,28 @@ async function resolveLink(repo: DataRepo, path: string): Promise<void> {
   }
 }
 
-/** Every file under `directory` (recursively), with its stat key. */
+/** Every file under `directory` (recursively), with its stat key. Synchronous calls in small batches (see yielder). */
 export async function walkDirectory(repo: DataRepo, directory: string): Promise<WorkspaceFile[]> {
   const files: WorkspaceFile[] = [];
-  const visit = async (dir: string, prefix: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    const subdirs: Array<[string, string]> = [];
-    const plain: Array<[string, string]> = [];
-    for (const entry of entries) {
+  const pause = yielder(512);
+  const pending: Array<[string, string]> = [[directory, '']];
+  while (pending.length > 0) {
+    const [dir, prefix] = pending.pop()!;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const absolute = join(dir, entry.name);
       const relpath = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) subdirs.push([absolute, relpath]);
+      if (entry.isDirectory()) pending.push([absolute, relpath]);
       else if (entry.isSymbolicLink()) {
         await resolveLink(repo, absolute);
         const target = await stat(absolute);
-        if (target.isDirectory()) subdirs.push([absolute, relpath]);
+        if (target.isDirectory()) pending.push([absolute, relpath]);
         else if (target.isFile()) files.push({ relpath, absolute, ...keyOf(target) });
-      } else if (entry.isFile()) plain.push([absolute, relpath]);
+      } else if (entry.isFile()) {
+        files.push({ relpath, absolute, ...keyOf(lstatSync(absolute)) });
+        await pause();
+      }
     }
-    await mapLimit(plain, PARALLEL_IO, async ([absolute, relpath]) => {
-      files.push({ relpath, absolute, ...keyOf(await lstat(absolute)) });
-    });
-    await mapLimit(subdirs, 4, ([absolute, relpath]) => visit(absolute, relpath));
-  };
-  await visit(directory, '');
+  }
   return files;
 }
 
@@ -84,6 +83,7 @@ export async function hashFiles(repo: DataRepo, datasetKey: string, files: reado
   const known = repo.state.loadUnder(datasetKey);
   const fresh: Array<[string, StatEntry]> = [];
   const keyFor = (file: WorkspaceFile): string => (file.relpath ? `${datasetKey}/${file.relpath}` : datasetKey);
+  const pause = yielder();
   const hashed = await mapLimit(files, PARALLEL_IO, async (file): Promise<HashedFile> => {
     const key = keyFor(file);
     const entry = known.get(key);
@@ -91,12 +91,13 @@ export async function hashFiles(repo: DataRepo, datasetKey: string, files: reado
     let md5: string;
     let bytes: Buffer | undefined;
     if (file.size < SMALL_FILE) {
-      bytes = await readFile(file.absolute);
+      await pause();
+      bytes = readFileSync(file.absolute);
       md5 = md5OfBytes(bytes);
     } else {
       md5 = (await md5OfFile(file.absolute)).md5;
     }
-    const after = keyOf(await stat(file.absolute));
+    const after = keyOf(statSync(file.absolute));
     if (!sameStat(after, file)) throw new UserError(`${file.absolute} changed while it was being hashed; try again when it is no longer being written`);
     fresh.push([key, { ...keyOf(file), md5 }]);
     options.onHashed?.(file);

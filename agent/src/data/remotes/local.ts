@@ -2,8 +2,8 @@
  * A directory remote (DVC's default kind; also any mounted network path). Existence comes from
  * listing the <2 hex> folders; uploads are written under a temporary name and renamed.
  */
-import { constants, createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, copyFileSync, createReadStream, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { temporaryName, isObjectId } from '../cache';
@@ -50,8 +50,10 @@ export class DirectoryRemote implements Remote {
     }
     const temporary = temporaryName(target);
     try {
-      await copyFile(source, temporary, constants.COPYFILE_FICLONE);
-      await rename(temporary, target);
+      // Small objects: synchronous calls (see concurrency.ts yielder); large ones in libuv's pool.
+      if (size < SMALL) copyFileSync(source, temporary, constants.COPYFILE_FICLONE);
+      else await copyFile(source, temporary, constants.COPYFILE_FICLONE);
+      renameSync(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -61,10 +63,10 @@ export class DirectoryRemote implements Remote {
 
   async download(md5: string, destination: string, onBytes: (bytes: number) => void): Promise<string> {
     const source = this.pathOf(md5);
-    const { size } = await stat(source);
+    const { size } = statSync(source);
     if (size < SMALL) {
-      const bytes = await readFile(source);
-      await writeFile(destination, bytes);
+      const bytes = readFileSync(source);
+      writeFileSync(destination, bytes);
       onBytes(bytes.length);
       return md5OfBytes(bytes);
     }

@@ -1,0 +1,181 @@
+/**
+ * Issue 4 benchmarks (datasets), each side by side with its peer in one run, alternating:
+ *   (a) `mlw data add` of a 1 GiB file against `md5sum` of the same file (throughput ratio ≥ 0.8);
+ *   (b) `mlw data add` of 15,000 small files (1–8 KiB, nested folders) against `git add` of the
+ *       same files (median ≤ 1.5 s);
+ *   (c) `mlw data status` of an unchanged 100,000-file dataset (≤ 1.0 s);
+ *   (d) `mlw data push` to a directory remote then `mlw data pull` into a fresh clone, 15,000 files,
+ *       against `cp -r` of the same tree out and back (≤ 2.0×).
+ * Every figure is a whole `mlw` command (the agent bundled by esbuild into bench/.work/, as
+ * scripts/build.mjs bundles dist/agent.js), cold cache for add (the cache and stat cache emptied
+ * before each round), warm page cache for everyone. The data lives in a temp folder that is
+ * deleted at the end. Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const repoRoot = resolve(import.meta.dirname, '..');
+const bundle = join(repoRoot, 'bench', '.work', 'data-mlw.js');
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+const rounds = Number(option('--rounds') ?? 5);
+const only = new Set((option('--only') ?? 'a,b,c,d').split(','));
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function time(command: string, args: readonly string[], cwd: string): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return elapsed;
+}
+
+const mlw = (args: readonly string[], cwd: string): number => time(process.execPath, [bundle, ...args], cwd);
+
+function resetCache(root: string): void {
+  rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
+  rmSync(join(root, '.dvc', 'tmp'), { recursive: true, force: true });
+}
+
+/** count files of 1–8 KiB in folders of 100 (d000/f00000.bin …), deterministic sizes, random bytes. */
+function smallTree(dir: string, count: number): void {
+  const pool = randomBytes(1 << 20);
+  for (let index = 0; index < count; index++) {
+    const folder = join(dir, `d${String(Math.floor(index / 100)).padStart(3, '0')}`);
+    if (index % 100 === 0) mkdirSync(folder, { recursive: true });
+    const size = 1024 + ((index * 7919) % (7 * 1024));
+    const start = (index * 104_729) % (pool.length - size);
+    const bytes = Buffer.from(pool.subarray(start, start + size));
+    bytes.writeUInt32LE(index, 0);
+    writeFileSync(join(folder, `f${String(index).padStart(5, '0')}.bin`), bytes);
+  }
+}
+
+function workspace(base: string, name: string): string {
+  const root = join(base, name);
+  mkdirSync(join(root, '.dvc'), { recursive: true });
+  writeFileSync(join(root, '.dvc', 'config'), '');
+  return root;
+}
+
+function report(title: string, lines: string[]): void {
+  process.stdout.write(`\n### ${title}\n${lines.map((line) => `- ${line}`).join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(join(repoRoot, 'bench', '.work'), { recursive: true });
+  await build({
+    entryPoints: [join(repoRoot, 'agent', 'src', 'main.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    external: ['vscode', 'better-sqlite3', 'pg-native', 'cpu-features', 'ssh2', 'dockerode'],
+  });
+  const base = mkdtempSync(join(tmpdir(), 'mlw-bench-data-'));
+  process.stdout.write(`rounds: ${rounds}; work folder ${base} (deleted at the end)\n`);
+  try {
+    if (only.has('a')) {
+      const root = workspace(base, 'a');
+      const file = join(root, 'big.bin');
+      const fd = openSync(file, 'w');
+      const chunk = randomBytes(16 << 20);
+      for (let written = 0; written < 1 << 30; written += chunk.length) writeSync(fd, chunk);
+      closeSync(fd);
+      const ours: number[] = [];
+      const peer: number[] = [];
+      time('md5sum', [file], root);
+      for (let round = 0; round < rounds; round++) {
+        resetCache(root);
+        ours.push(mlw(['data', 'add', 'big.bin'], root));
+        peer.push(time('md5sum', [file], root));
+      }
+      const gib = 1;
+      report('(a) add of a 1 GiB file vs md5sum', [
+        `mlw data add: median ${median(ours).toFixed(2)} s (${(gib / median(ours)).toFixed(2)} GiB/s); runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
+        `md5sum: median ${median(peer).toFixed(2)} s (${(gib / median(peer)).toFixed(2)} GiB/s); runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
+        `throughput ratio (ours / md5sum): ${(median(peer) / median(ours)).toFixed(2)} (target ≥ 0.8)`,
+      ]);
+      rmSync(root, { recursive: true, force: true });
+    }
+    if (only.has('b') || only.has('d')) {
+      const root = workspace(base, 'b');
+      smallTree(join(root, 'data'), 15_000);
+      execFileSync('git', ['init', '-q'], { cwd: root });
+      if (only.has('b')) {
+        const ours: number[] = [];
+        const peer: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          resetCache(root);
+          ours.push(mlw(['data', 'add', 'data'], root));
+          rmSync(join(root, '.git', 'index'), { force: true });
+          rmSync(join(root, '.git', 'objects'), { recursive: true, force: true });
+          mkdirSync(join(root, '.git', 'objects'));
+          peer.push(time('git', ['add', '-f', 'data'], root));
+        }
+        report('(b) add of 15,000 files of 1–8 KiB vs git add', [
+          `mlw data add: median ${median(ours).toFixed(2)} s (target ≤ 1.5 s); runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
+          `git add (fresh index and object store): median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
+          `ratio (ours / git add): ${(median(ours) / median(peer)).toFixed(2)}`,
+        ]);
+      }
+      if (only.has('d')) {
+        resetCache(root);
+        mlw(['data', 'add', 'data'], root);
+        const remote = join(base, 'remote');
+        writeFileSync(join(root, '.dvc', 'config'), `[core]\n    remote = store\n['remote "store"']\n    url = ${remote}\n`);
+        const ours: number[] = [];
+        const peer: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          rmSync(remote, { recursive: true, force: true });
+          const clone = workspace(base, `clone${round}`);
+          cpSync(join(root, '.dvc', 'config'), join(clone, '.dvc', 'config'));
+          cpSync(join(root, 'data.dvc'), join(clone, 'data.dvc'));
+          ours.push(mlw(['data', 'push'], root) + mlw(['data', 'pull'], clone));
+          rmSync(clone, { recursive: true, force: true });
+          const copy = join(base, 'copy');
+          const back = join(base, 'back');
+          peer.push(time('cp', ['-r', join(root, 'data'), copy], base) + time('cp', ['-r', copy, back], base));
+          rmSync(copy, { recursive: true, force: true });
+          rmSync(back, { recursive: true, force: true });
+        }
+        report('(d) push then pull of 15,000 files via a directory remote vs cp -r out and back', [
+          `mlw data push + mlw data pull (fresh remote, fresh clone with an empty cache): median ${median(ours).toFixed(2)} s; runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
+          `cp -r out + cp -r back: median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
+          `ratio: ${(median(ours) / median(peer)).toFixed(2)} (target ≤ 2.0)`,
+        ]);
+        rmSync(remote, { recursive: true, force: true });
+      }
+      rmSync(root, { recursive: true, force: true });
+    }
+    if (only.has('c')) {
+      const root = workspace(base, 'c');
+      smallTree(join(root, 'data'), 100_000);
+      mlw(['data', 'add', 'data'], root);
+      const ours: number[] = [];
+      for (let round = 0; round < rounds; round++) ours.push(mlw(['data', 'status'], root));
+      report('(c) status of an unchanged 100,000-file dataset', [
+        `mlw data status: median ${median(ours).toFixed(2)} s (target ≤ 1.0 s); runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
+      ]);
+      rmSync(root, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+void main();
