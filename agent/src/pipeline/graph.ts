@@ -33,6 +33,7 @@ export interface InstanceGraph {
 export function buildInstanceGraph(nodes: readonly GraphNode[], where: string): InstanceGraph {
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const upstream = new Map<string, Map<string, EdgeCause>>(nodes.map((node) => [node.name, new Map()]));
+  const producers = new OutputIndex(nodes);
   for (const node of nodes) {
     const edges = upstream.get(node.name)!;
     for (const need of node.needs) {
@@ -40,10 +41,10 @@ export function buildInstanceGraph(nodes: readonly GraphNode[], where: string): 
       if (targets.length === 0) throw new PipelineError(`${where}: task ${node.name} needs ${need}, which is not a task of the file`);
       for (const target of targets) if (target.name !== node.name) edges.set(target.name, { kind: 'needs' });
     }
-    for (const producer of nodes) {
-      if (producer.name === node.name || edges.has(producer.name)) continue;
-      const path = sharedPath(node.inputs, producer.outputs);
-      if (path !== undefined) edges.set(producer.name, { kind: 'data', path });
+    for (const input of node.inputs) {
+      for (const { producer, path } of producers.find(input)) {
+        if (producer !== node.name && !edges.has(producer)) edges.set(producer, { kind: 'data', path });
+      }
     }
   }
   const downstream = new Map<string, Set<string>>(nodes.map((node) => [node.name, new Set()]));
@@ -52,14 +53,42 @@ export function buildInstanceGraph(nodes: readonly GraphNode[], where: string): 
   return { order, nodes: byName, upstream, downstream };
 }
 
-/** The first input that is, is inside, or contains one of the outputs (the path the data flows through). */
-function sharedPath(inputs: readonly string[], outputs: readonly string[]): string | undefined {
-  for (const input of inputs) {
-    for (const output of outputs) {
-      if (input === output || isInside(input, output) || isInside(output, input)) return output;
+/**
+ * Who writes what, for finding data edges without comparing every input with every output: an
+ * input's producers are the writers of the input itself or of a folder above it (looked up by each
+ * of its ancestors), and of anything inside it (looked up by the folders above each output).
+ */
+class OutputIndex {
+  private readonly exact = new Map<string, { producer: string; path: string }[]>();
+  private readonly below = new Map<string, { producer: string; path: string }[]>();
+
+  constructor(nodes: readonly GraphNode[]) {
+    for (const node of nodes) {
+      for (const path of node.outputs) {
+        add(this.exact, path, { producer: node.name, path });
+        for (const folder of ancestors(path)) add(this.below, folder, { producer: node.name, path });
+      }
     }
   }
-  return undefined;
+
+  find(input: string): { producer: string; path: string }[] {
+    const found = [...(this.exact.get(input) ?? []), ...(this.below.get(input) ?? [])];
+    for (const folder of ancestors(input)) found.push(...(this.exact.get(folder) ?? []));
+    return found;
+  }
+}
+
+function add<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** `a/b/c` → `a/b`, `a`. */
+function ancestors(path: string): string[] {
+  const result: string[] = [];
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) result.push(path.slice(0, slash));
+  return result;
 }
 
 export function isInside(path: string, folder: string): boolean {

@@ -68,6 +68,7 @@ export class DagRun extends EventEmitter<DagRunEvents> {
   private cancelling = false;
   private head: Promise<CommitInfo> | undefined;
   private held: Promise<HeldLock> | undefined;
+  private readonly slots: Slots;
 
   constructor(private readonly options: DagRunOptions) {
     super();
@@ -75,6 +76,7 @@ export class DagRun extends EventEmitter<DagRunEvents> {
     this.id = options.dagRunId ?? newRunId();
     this.clock = options.clock ?? Date.now;
     this.startedAt = this.clock();
+    this.slots = new Slots(Math.max(1, options.jobs ?? cpuSlots(options.runs.settings)));
     this.selected = new Set(options.selected);
     this.index = FingerprintIndex.forWorkspace(options.runs.workspaceRoot);
     this.cacheRoot = artifactCacheRoot(options.runs.workspaceRoot);
@@ -144,13 +146,15 @@ export class DagRun extends EventEmitter<DagRunEvents> {
     for (const runId of this.live.values()) void this.options.runs.cancel(runId).catch(() => undefined);
   }
 
+  /**
+   * Starts every ready task at once: looking a task up in the cache needs no slot, running it
+   * waits for one of the `jobs` run slots (attempts()).
+   */
   private async schedule(): Promise<void> {
-    const jobs = Math.max(1, this.options.jobs ?? cpuSlots(this.options.runs.settings));
     const inFlight = new Map<string, Promise<void>>();
     for (;;) {
       if (!this.cancelling) {
         for (const name of this.ready()) {
-          if (inFlight.size >= jobs) break;
           if (inFlight.has(name)) continue;
           inFlight.set(
             name,
@@ -205,15 +209,18 @@ export class DagRun extends EventEmitter<DagRunEvents> {
     const name = instance.name;
     for (let attempt = 1; ; attempt++) {
       if (this.cancelling) return this.finishBadly(name, 'cancelled', 'the DAG run was cancelled');
-      const runId = await this.options.runs.submit(plan);
-      this.live.set(name, runId);
-      this.update(name, { status: 'running', attempt, runId, reason: null });
-      if (this.cancelling) void this.options.runs.cancel(runId).catch(() => undefined);
+      const release = await this.slots.acquire();
       let record: RunRecord;
       try {
+        if (this.cancelling) return this.finishBadly(name, 'cancelled', 'the DAG run was cancelled');
+        const runId = await this.options.runs.submit(plan);
+        this.live.set(name, runId);
+        this.update(name, { status: 'running', attempt, runId, reason: null });
+        if (this.cancelling) void this.options.runs.cancel(runId).catch(() => undefined);
         record = await this.options.runs.finished(runId);
       } finally {
         this.live.delete(name);
+        release();
       }
       if (record.status === 'succeeded') {
         await this.remember(instance, plan, fingerprint, record);
@@ -294,6 +301,29 @@ export class DagRun extends EventEmitter<DagRunEvents> {
 
   private emitChanged(): void {
     if (this.listenerCount('changed') > 0) this.emit('changed', this.state);
+  }
+}
+
+/** At most `size` holders at once; the others wait in order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
   }
 }
 

@@ -106,7 +106,7 @@ export class PipelineService {
   private async load(request: PipelineRequest): Promise<PipelineDefinition> {
     const root = this.options.runs.workspaceRoot;
     const dagPath = isAbsolute(request.dagFile) ? request.dagFile : resolve(root, request.dagFile);
-    await checkDagFile(dagPath);
+    await checkDagFile(dagPath, root);
     return loadPipeline(root, dagPath, request.params ?? {});
   }
 }
