@@ -1,0 +1,103 @@
+/**
+ * Issue 2, item 9a: full in-process validation (parse, schema, graph) of a generated DAG of 5,000
+ * tasks with matrix expansions and data edges. Target: median ≤ 100 ms.
+ *
+ *   npx tsx bench/validate-core.ts [--tasks N] [--runs N]
+ *
+ * Prints the median, the spread and where the time goes (each phase measured alone), as JSON-ish
+ * lines for bench/RESULTS.md.
+ */
+import { parseDagDocument } from '../agent/src/dag/document';
+import { buildDagModel } from '../agent/src/dag/model';
+import { schemaDiagnostics } from '../agent/src/dag/schema-check';
+import type { WorkspaceProbe } from '../agent/src/dag/types';
+import { validateDag } from '../agent/src/dag/validate';
+
+/**
+ * A deterministic pipeline: stages of tasks where every tenth task is a matrix over two models,
+ * each task reads the previous task's output (a data edge) and every fifth also `needs` a task
+ * further back; params and an environment are referenced throughout.
+ */
+export function generateDag(taskCount: number): string {
+  const lines = [
+    'version: 1',
+    'name: bench',
+    'params:',
+    '  seed: 42',
+    '  test_size: 0.3',
+    'environments:',
+    '  py:',
+    '    docker: { image: python:3.11-slim }',
+    'defaults:',
+    '  environment: py',
+    '  timeout: 30m',
+    'tasks:',
+  ];
+  for (let i = 0; i < taskCount; i++) {
+    const matrix = i % 10 === 0;
+    const previous = i - 1;
+    lines.push(`  t${i}:`);
+    lines.push(`    description: step ${i} of the benchmark pipeline`);
+    if (matrix) lines.push('    matrix: { model: [rf, gb] }');
+    lines.push(`    run: python src/step.py --seed \${params.seed} --test-size \${params.test_size} --step ${i}${matrix ? ' --model ${matrix.model}' : ''}`);
+    if (i % 5 === 0 && i >= 20) lines.push(`    needs: [t${i - 20}]`);
+    const inputs = ['src/step.py'];
+    if (previous >= 0) inputs.push(previous % 10 === 0 ? `build/t${previous}/` : `build/t${previous}/out.csv`);
+    lines.push(`    inputs: [${inputs.join(', ')}]`);
+    lines.push(`    outputs: ["build/t${i}/${matrix ? '${matrix.model}.pkl' : 'out.csv'}"]`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const everythingPresent: WorkspaceProbe = { exists: () => true, isTracked: () => false };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function time(action: () => unknown, runs: number): number[] {
+  const samples: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const start = performance.now();
+    action();
+    samples.push(performance.now() - start);
+  }
+  return samples;
+}
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? fallback : Number(process.argv[index + 1]);
+}
+
+function main(): void {
+  const taskCount = option('--tasks', 5000);
+  const runs = option('--runs', 30);
+  const text = generateDag(taskCount);
+  const check = validateDag(text, { probe: everythingPresent });
+  const instances = check.model.instances.length;
+  const edges = check.graph.dependencies.reduce((sum, targets) => sum + targets.length, 0);
+  if (check.diagnostics.length > 0) throw new Error(`the generated DAG is not clean: ${check.diagnostics[0]!.message}`);
+
+  time(() => validateDag(text, { probe: everythingPresent }), 3); // warm-up
+  const full = time(() => validateDag(text, { probe: everythingPresent }), runs);
+  const parse = time(() => parseDagDocument(text), Math.min(runs, 10));
+  const document = parseDagDocument(text);
+  const schema = time(() => schemaDiagnostics(document), Math.min(runs, 10));
+  const model = time(() => buildDagModel(document), Math.min(runs, 10));
+
+  const format = (samples: number[]): string => `${median(samples).toFixed(1)} ms`;
+  process.stdout.write(
+    [
+      `file: ${taskCount} tasks, ${instances} instances, ${edges} edges, ${(text.length / 1024).toFixed(0)} KB`,
+      `full validation: median ${format(full)} over ${runs} runs (min ${Math.min(...full).toFixed(1)}, max ${Math.max(...full).toFixed(1)}); target ≤ 100 ms`,
+      `  parse (yaml AST + positions): median ${format(parse)}`,
+      `  schema (toJS + zod): median ${format(schema)}`,
+      `  model (tasks, refs, instances): median ${format(model)}`,
+    ].join('\n') + '\n',
+  );
+}
+
+if (process.argv[1]?.endsWith('validate-core.ts')) main();
