@@ -20,6 +20,7 @@ import {
   openFile,
   openViewContainer,
   openWorkbench,
+  runCommand,
   showProblems,
   statusItem,
 } from './support/workbench';
@@ -191,5 +192,38 @@ void describe('VS Code (code-server) with the packaged extension', () => {
         new Set(tokenClasses).size >= 3,
         `expected YAML tokens on "version: 1", got classes ${tokenClasses.join(' ')}`,
       );
+      // ${matrix.model} inside the run command: the injected grammar sets `model` apart from the string.
+      const runLine = page
+        .locator('.monaco-editor .view-lines .view-line', { hasText: 'echo ${matrix.model}' })
+        .first();
+      const tokens = await runLine
+        .locator('span[class^="mtk"]')
+        .evaluateAll((spans) => spans.map((span) => ({ text: span.textContent ?? '', className: span.className })));
+      const echo = tokens.find((token) => token.text.includes('echo'));
+      const model = tokens.find((token) => token.text === 'model');
+      assert.ok(echo !== undefined && model !== undefined, `unexpected tokens: ${JSON.stringify(tokens)}`);
+      assert.notEqual(model.className.split(' ')[0], echo.className.split(' ')[0]);
+    }));
+
+  void test('MLOps: Restart Agent starts a new agent, and the views follow the new connection', () =>
+    step('restart', async () => {
+      const ready = statusItem(page, 'MLOps agent: ready');
+      const oldPid = /pid (\d+)\)/.exec((await ready.getAttribute('aria-label')) ?? '')?.[1];
+      assert.ok(oldPid !== undefined);
+      await runCommand(page, 'MLOps: Restart Agent');
+      await page
+        .locator(`.statusbar-item[aria-label^="MLOps agent: ready"]:not([aria-label*="pid ${oldPid})"])`)
+        .waitFor();
+      // Break the cycle on disk: the new agent re-validates, the Problems panel empties, and the
+      // Pipelines view, subscribed to mlw/dag/changed before the restart, redraws without errors.
+      writeFileSync(join(workspace, DAG_FILE), DAG_TEXT.replace('    needs: [a]\n', ''));
+      const panel = await showProblems(page);
+      await panel.locator('.monaco-list-row:has(.marker-icon)').first().waitFor({ state: 'detached' });
+      const sidebar = await openViewContainer(page, 'MLOps');
+      await sidebar
+        .locator('.monaco-list[aria-label="Pipelines"] .monaco-list-row', { hasText: 'cycle-demo' })
+        .filter({ hasNotText: /error/ })
+        .waitFor();
+      await saveScreenshot('vscode-after-restart.png');
     }));
 });

@@ -46,10 +46,10 @@ export async function openFile(page: Page, fileName: string): Promise<void> {
   await page.locator(`.tab[aria-label*="${fileName}"]`).waitFor();
 }
 
-/** Shows the Problems panel (View: Toggle Problems). */
+/** Shows the Problems panel (View: Toggle Problems, unless it is showing: it would hide it). */
 export async function showProblems(page: Page): Promise<Locator> {
-  await page.keyboard.press('Control+Shift+M');
   const panel = page.locator('.markers-panel');
+  if (!(await panel.isVisible())) await page.keyboard.press('Control+Shift+M');
   await panel.waitFor();
   return panel;
 }
@@ -62,4 +62,14 @@ export async function openViewContainer(page: Page, title: string): Promise<Loca
   const sidebar = page.locator('.part.sidebar');
   await sidebar.locator('.composite.title', { hasText: title }).waitFor();
   return sidebar;
+}
+
+/** Runs a command by its title through the Command Palette. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
 }
