@@ -3,6 +3,8 @@ import { runCli } from './cli/program';
 
 void runCli(process.argv.slice(2)).then((code) => {
   // The agent subcommand keeps the process alive for the connection; everything else exits here.
-  if (process.argv[2] !== 'agent') process.exit(code);
+  // Writes to a pipe are asynchronous: exit only once stdout has taken everything (a long --json
+  // listing was cut short otherwise).
+  if (process.argv[2] !== 'agent') process.stdout.write('', () => process.exit(code));
   else process.exitCode = code;
 });

@@ -8,6 +8,7 @@ import { registerAgentCommand } from './agent';
 import { registerDataCommands } from './data';
 import { registerGitCommands } from './git';
 import { registerDagCommands } from './dag';
+import { registerResultsCommands } from './results';
 import { registerRunCommand } from './run';
 import { registerRunsCommands } from './runs';
 import { registerValidateCommand } from './validate';
@@ -24,6 +25,7 @@ function registerCommands(program: Command): void {
   registerValidateCommand(program);
   registerRunCommand(program);
   registerRunsCommands(program);
+  registerResultsCommands(program);
   registerGitCommands(program);
   registerDagCommands(program);
   registerDataCommands(program);
