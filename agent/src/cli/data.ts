@@ -24,6 +24,10 @@ function printJson(value: unknown): void {
 
 /** Progress on stderr: one line per update, so it reads well in a terminal and in a CI log. */
 const progressToStderr: ProgressSink = (progress) => {
+  if (progress.operation === 'add') {
+    process.stderr.write(`add: ${progress.files}/${progress.totalFiles} files hashed${progress.done ? ' (done)' : ''}\n`);
+    return;
+  }
   const total = progress.totalBytes === null ? '' : ` of ${formatBytes(progress.totalBytes)}`;
   const rate = progress.bytesPerSecond > 0 ? `, ${formatBytes(progress.bytesPerSecond)}/s` : '';
   process.stderr.write(`${progress.operation}: ${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)}${total}${rate}${progress.done ? ' (done)' : ''}\n`);
