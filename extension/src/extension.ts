@@ -22,6 +22,8 @@ export function activate(context: vscode.ExtensionContext): void {
     viewsDisposable,
     registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh }),
     restartOnSettingChange(agent),
+    // The agent learns at start whether the workspace is trusted (initializationOptions).
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void agent?.restart()),
   );
   void agent.start();
 }

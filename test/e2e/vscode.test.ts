@@ -7,23 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { codeServerBinary, installExtension, startCodeServer, type CodeServer } from './support/code-server';
-import { packageVsix, REPO_ROOT } from './support/vsix';
-import {
-  launchChromium,
-  openFile,
-  openViewContainer,
-  openWorkbench,
-  runCommand,
-  showProblems,
-  statusItem,
-} from './support/workbench';
+import type { Page } from 'playwright-core';
+import { EditorSessions, type EditorSession } from './support/session';
+import { openFile, openViewContainer, runCommand, showProblems, statusItem } from './support/workbench';
 
 const DAG_FILE = 'cycle.dag.yaml';
 const DAG_TEXT = `version: 1
@@ -42,73 +32,22 @@ tasks:
 const CYCLE = /\b(a → b → a|b → a → b)\b/;
 
 const run = promisify(execFile);
-const artifacts = process.env['MLW_TEST_ARTIFACTS'] ?? join(REPO_ROOT, '.test-work', 'artifacts');
 
 void describe('VS Code (code-server) with the packaged extension', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  let work: string;
-  let workspace: string;
-  let server: CodeServer;
-  let browser: Browser;
+  const sessions = new EditorSessions();
+  let session: EditorSession;
   let page: Page;
-  let vsix: string;
+  const step = (name: string, body: () => Promise<void>): Promise<void> => sessions.step(name, body);
 
   before(async () => {
-    const binary = codeServerBinary();
-    work = mkdtempSync(join(tmpdir(), 'mlw-e2e-'));
-    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-    workspace = join(work, 'workspace');
-    mkdirSync(workspace);
-    writeFileSync(join(workspace, DAG_FILE), DAG_TEXT);
-    const dirs = {
-      extensions: join(work, 'extensions'),
-      userData: join(work, 'user-data'),
-      config: join(work, 'config.yaml'),
-    };
-    vsix = await packageVsix(work);
-    await installExtension(binary, vsix, dirs);
-    server = await startCodeServer(binary, dirs, workspace);
-    cleanups.push(() => server.stop());
-    browser = await launchChromium();
-    cleanups.push(() => browser.close());
-    page = await openWorkbench(browser, server.url, workspace);
+    session = await sessions.open({ files: { [DAG_FILE]: DAG_TEXT } });
+    page = session.page;
   });
 
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        process.stderr.write(`e2e teardown: ${String(error)}\n`);
-      }
-    }
-  });
-
-  async function saveScreenshot(name: string): Promise<void> {
-    mkdirSync(artifacts, { recursive: true });
-    await page.mouse.move(700, 400); // no hover tooltip left over from the last click
-    await page.screenshot({ path: join(artifacts, name) });
-  }
-
-  /** Runs a step; on failure saves a screenshot named after it and adds code-server's log. */
-  async function step(name: string, body: () => Promise<void>): Promise<void> {
-    try {
-      await body();
-    } catch (error) {
-      mkdirSync(artifacts, { recursive: true });
-      await page?.screenshot({ path: join(artifacts, `vscode-failed-${name}.png`) }).catch(() => undefined);
-      const log = server?.log().split('\n').slice(-30).join('\n') ?? '';
-      throw new Error(
-        `${String(error instanceof Error ? error.message : error)}\n--- code-server log (tail) ---\n${log}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
+  after(() => sessions.close());
 
   void test('the .vsix carries both bundles, the schema and the grammar, and no node_modules', async () => {
-    const { stdout } = await run('unzip', ['-Z1', vsix]);
+    const { stdout } = await run('unzip', ['-Z1', session.vsix]);
     const files = stdout.split('\n').filter((line) => line !== '');
     for (const file of [
       'dist/agent.js',
@@ -155,7 +94,7 @@ void describe('VS Code (code-server) with the packaged extension', () => {
       for (const task of ['a', 'b', 'train@rf', 'train@gb']) {
         await tree.locator(`.monaco-list-row[aria-label^="${task}"]`).first().waitFor();
       }
-      await saveScreenshot('vscode-pipelines-view.png');
+      await session.screenshot('vscode-pipelines-view.png');
     }));
 
   void test('the Problems panel shows the cycle, on each of its edges', () =>
@@ -175,7 +114,7 @@ void describe('VS Code (code-server) with the packaged extension', () => {
         cycles.length >= 2,
         `expected the cycle on both edges (a → b, b → a); the Problems panel shows:\n${messages.join('\n')}`,
       );
-      await saveScreenshot('vscode-problems-cycle.png');
+      await session.screenshot('vscode-problems-cycle.png');
     }));
 
   void test('the file is in the mlw-dag language and highlighted with the YAML grammar', () =>
@@ -216,7 +155,7 @@ void describe('VS Code (code-server) with the packaged extension', () => {
         .waitFor();
       // Break the cycle on disk: the new agent re-validates, the Problems panel empties, and the
       // Pipelines view, subscribed to mlw/dag/changed before the restart, redraws without errors.
-      writeFileSync(join(workspace, DAG_FILE), DAG_TEXT.replace('    needs: [a]\n', ''));
+      writeFileSync(join(session.workspace, DAG_FILE), DAG_TEXT.replace('    needs: [a]\n', ''));
       const panel = await showProblems(page);
       await panel.locator('.monaco-list-row:has(.marker-icon)').first().waitFor({ state: 'detached' });
       const sidebar = await openViewContainer(page, 'MLOps');
@@ -224,6 +163,6 @@ void describe('VS Code (code-server) with the packaged extension', () => {
         .locator('.monaco-list[aria-label="Pipelines"] .monaco-list-row', { hasText: 'cycle-demo' })
         .filter({ hasNotText: /error/ })
         .waitFor();
-      await saveScreenshot('vscode-after-restart.png');
+      await session.screenshot('vscode-after-restart.png');
     }));
 });

@@ -62,6 +62,7 @@ export function startCodeServer(
   binary: string,
   dirs: { extensions: string; userData: string; config: string },
   workspace: string,
+  options: { askForWorkspaceTrust?: boolean } = {},
 ): Promise<CodeServer> {
   const child = spawn(
     binary,
@@ -72,7 +73,7 @@ export function startCodeServer(
       '127.0.0.1:0',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(options.askForWorkspaceTrust === true ? [] : ['--disable-workspace-trust']),
       '--extensions-dir',
       dirs.extensions,
       '--user-data-dir',
