@@ -181,6 +181,7 @@ export class RunSupervisor {
           labels: { 'mlw.workspace': plan.workspaceRoot },
         },
         this.sink(),
+        (containerId) => this.deps.store.recordExecution(id, { containerId }),
       );
     }
     if (Object.keys(plan.resources).length > 0) {

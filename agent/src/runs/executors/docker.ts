@@ -58,9 +58,14 @@ export class DockerExecutor {
     return this.api.imageId(image);
   }
 
-  async start(spec: ContainerSpec, sink: LineSink): Promise<Execution> {
+  /**
+   * `created` runs after the container exists and before it starts, so its id is on record before
+   * any output appears (a supervisor killed after the first line can still be re-attached by id).
+   */
+  async start(spec: ContainerSpec, sink: LineSink, created?: (containerId: string) => Promise<void>): Promise<Execution> {
     const id = await this.create(spec);
     try {
+      await created?.(id);
       const stream = await this.api.attach(id);
       const delivered = this.deliver(stream, sink);
       await this.api.start(id);
