@@ -6,6 +6,7 @@
 import * as agent from './protocol/agent';
 import * as dag from './protocol/dag';
 import * as data from './protocol/data';
+import * as env from './protocol/env';
 import * as git from './protocol/git';
 import * as pipeline from './protocol/pipeline';
 import * as runs from './protocol/runs';
@@ -13,8 +14,9 @@ import * as runs from './protocol/runs';
 export * from './protocol/agent';
 export * from './protocol/dag';
 export * from './protocol/data';
+export * from './protocol/env';
 export * from './protocol/git';
 export * from './protocol/pipeline';
 export * from './protocol/runs';
 
-export const protocolModules = { agent, dag, data, git, pipeline, runs } as const;
+export const protocolModules = { agent, dag, data, env, git, pipeline, runs } as const;

@@ -6,11 +6,12 @@ import type { AgentContext } from './context';
 import type { HandlerEntry } from './rpc/handlers';
 import { agentHandlers } from './agent-info';
 import { dataHandlers } from './data/rpc';
+import { envHandlers } from './env/rpc';
 import { gitHandlers } from './git/rpc';
 import { dagHandlers } from './dag/rpc';
 import { pipelineHandlers } from './pipeline/rpc';
 import { runsHandlers } from './runs/rpc';
 
 export function allHandlers(context: AgentContext): HandlerEntry[] {
-  return [...agentHandlers(context), ...dagHandlers(context), ...gitHandlers(context), ...pipelineHandlers(context), ...runsHandlers(context), ...dataHandlers(context)];
+  return [...agentHandlers(context), ...dagHandlers(context), ...gitHandlers(context), ...pipelineHandlers(context), ...runsHandlers(context), ...dataHandlers(context), ...envHandlers(context)];
 }
