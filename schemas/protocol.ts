@@ -9,6 +9,7 @@ import * as data from './protocol/data';
 import * as env from './protocol/env';
 import * as git from './protocol/git';
 import * as pipeline from './protocol/pipeline';
+import * as results from './protocol/results';
 import * as runs from './protocol/runs';
 
 export * from './protocol/agent';
@@ -17,6 +18,7 @@ export * from './protocol/data';
 export * from './protocol/env';
 export * from './protocol/git';
 export * from './protocol/pipeline';
+export * from './protocol/results';
 export * from './protocol/runs';
 
-export const protocolModules = { agent, dag, data, env, git, pipeline, runs } as const;
+export const protocolModules = { agent, dag, data, env, git, pipeline, results, runs } as const;

@@ -20,6 +20,7 @@ import {
   startRun,
 } from '../../../schemas/protocol/runs';
 import type { AgentContext } from '../context';
+import { resultsHandlers } from '../results/rpc';
 import { handle, type HandlerEntry } from '../rpc/handlers';
 import { planCommand, planRequest, planTask } from './launch';
 import { RunService } from './service';
@@ -108,6 +109,7 @@ export function runsHandlers(context: AgentContext): HandlerEntry[] {
       return { deleted: true };
     }),
     handle(compareRuns, (params) => service().compare(params.ids)),
+    ...resultsHandlers(root, () => service().store),
   ];
 }
 
