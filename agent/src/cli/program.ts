@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError, UserError } from '../errors';
 import { registerAgentCommand } from './agent';
 import { registerDataCommands } from './data';
+import { registerEnvCommands } from './env';
 import { registerGitCommands } from './git';
 import { registerDagCommands } from './dag';
 import { registerResultsCommands } from './results';
@@ -29,6 +30,7 @@ function registerCommands(program: Command): void {
   registerGitCommands(program);
   registerDagCommands(program);
   registerDataCommands(program);
+  registerEnvCommands(program);
 }
 
 export function buildProgram(): Command {

@@ -273,8 +273,9 @@ export class EnvService {
       const detail = status.state === 'stale' ? `the Dockerfile or its context changed since ${(status.superseded[0]?.RepoTags ?? [])[0] ?? 'the last build'} was built` : null;
       return { ...planned, state: status.state, imageId: status.imageId, detail };
     } catch (error) {
-      if (error instanceof EngineUnreachableError) context.markEngineDown(error.message);
-      throw error;
+      if (!(error instanceof EngineUnreachableError)) throw error;
+      context.markEngineDown(error.message);
+      return { ...planned, detail: error.message };
     }
   }
 
