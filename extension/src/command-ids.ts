@@ -6,6 +6,17 @@ export const COMMANDS = {
   restartAgent: 'mlw.restartAgent',
   showAgentLog: 'mlw.showAgentLog',
   refreshPipelines: 'mlw.pipelines.refresh',
+  refreshBranches: 'mlw.branches.refresh',
+  checkoutBranch: 'mlw.branches.checkout',
+  createBranch: 'mlw.branches.create',
+  renameBranch: 'mlw.branches.rename',
+  deleteBranch: 'mlw.branches.delete',
+  mergeBranch: 'mlw.branches.merge',
+  abortMerge: 'mlw.branches.abortMerge',
+  fetch: 'mlw.branches.fetch',
+  pull: 'mlw.branches.pull',
+  pullRebase: 'mlw.branches.pullRebase',
+  push: 'mlw.branches.push',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -13,6 +24,21 @@ export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 /**
  * Commands that execute user code (runs, pipelines). In Restricted Mode they are disabled
  * (`enablement: isWorkspaceTrusted` in package.json) and refuse to run even if invoked.
- * None yet: validation and browsing execute nothing.
+ * Validation and browsing (listing branches included: the agent's read-only git profile) execute
+ * nothing. Git operations that change the repository run git as the user's terminal would (the
+ * agent's write profile): the repository's hooks (post-checkout, post-merge, reference-transaction,
+ * pre-push), its filters and its core.sshCommand — code an untrusted repository chooses — so they
+ * count as executing.
  */
-export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [];
+export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [
+  COMMANDS.checkoutBranch,
+  COMMANDS.createBranch,
+  COMMANDS.renameBranch,
+  COMMANDS.deleteBranch,
+  COMMANDS.mergeBranch,
+  COMMANDS.abortMerge,
+  COMMANDS.fetch,
+  COMMANDS.pull,
+  COMMANDS.pullRebase,
+  COMMANDS.push,
+];

@@ -5,15 +5,19 @@
 import * as vscode from 'vscode';
 import type { AgentClient } from './agent/client';
 import { COMMANDS, COMMANDS_THAT_EXECUTE, type CommandId } from './command-ids';
+import { BRANCH_COMMAND_HANDLERS, type BranchActions } from './views/branches-actions';
 
 export interface CommandDeps {
   readonly agent: AgentClient;
   readonly output: vscode.OutputChannel;
   /** Set by the views registry: refreshes the Pipelines view. */
   readonly refreshPipelines: () => void;
+  /** Set by the views registry: the Branches view's refresh and actions. */
+  readonly branches: { readonly refresh: () => void; readonly actions: BranchActions };
 }
 
-type Handler = (deps: CommandDeps) => () => Promise<void> | void;
+/** A context-menu command gets the tree node it was invoked on; a palette command gets nothing. */
+export type Handler = (deps: CommandDeps) => (...args: unknown[]) => Promise<void> | void;
 
 const handlers: Record<CommandId, Handler> = {
   [COMMANDS.restartAgent]:
@@ -29,16 +33,20 @@ const handlers: Record<CommandId, Handler> = {
     ({ refreshPipelines }) =>
     () =>
       refreshPipelines(),
+  ...BRANCH_COMMAND_HANDLERS,
 };
 
-function guarded(id: CommandId, run: () => Promise<void> | void): () => Promise<void> {
-  return async () => {
+function guarded(
+  id: CommandId,
+  run: (...args: unknown[]) => Promise<void> | void,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
     if (COMMANDS_THAT_EXECUTE.includes(id) && !vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('MLOps: this workspace is not trusted, so nothing is run in it.');
       return;
     }
     try {
-      await run();
+      await run(...args);
     } catch (error) {
       void vscode.window.showErrorMessage(`MLOps: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { AgentClient } from '../agent/client';
+import { createBranchesView, type BranchesView } from './branches';
 import { createPipelinesView } from './pipelines';
 
 export interface View {
@@ -15,17 +16,20 @@ export interface View {
 
 export interface Views {
   readonly pipelines: View;
+  readonly branches: BranchesView;
 }
 
-type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => View };
+type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => Views[K] };
 
 const VIEW_FACTORIES: ViewFactories = {
   pipelines: createPipelinesView,
+  branches: createBranchesView,
 };
 
 export function createViews(agent: AgentClient): { views: Views; disposable: vscode.Disposable } {
   const views = {
     pipelines: VIEW_FACTORIES.pipelines(agent),
+    branches: VIEW_FACTORIES.branches(agent),
   } satisfies Views;
   return { views, disposable: vscode.Disposable.from(...Object.values(views).map((view) => view.disposable)) };
 }

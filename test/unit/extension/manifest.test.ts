@@ -36,6 +36,7 @@ const Manifest = z.object({
       activitybar: z.array(z.object({ id: z.string(), title: z.string(), icon: z.string() })),
     }),
     views: z.record(z.string(), z.array(z.object({ id: z.string(), name: z.string() }))),
+    menus: z.record(z.string(), z.array(z.object({ command: z.string(), when: z.string().optional() }))),
   }),
 });
 
@@ -99,6 +100,38 @@ void describe('package.json contributions', () => {
     const container = contributes.viewsContainers.activitybar.find((entry) => entry.title === 'MLOps');
     assert.ok(container !== undefined);
     assert.deepEqual(contributes.views[container.id]?.[0], { id: 'mlw.pipelines', name: 'Pipelines' });
+  });
+
+  void test('the Branches view lives in the MLOps container, and every menu entry names a registered command', () => {
+    const container = contributes.viewsContainers.activitybar.find((entry) => entry.title === 'MLOps');
+    assert.ok(container !== undefined);
+    assert.ok(contributes.views[container.id]?.some((view) => view.id === 'mlw.branches' && view.name === 'Branches'));
+    const registered = new Set<string>(Object.values(COMMANDS));
+    for (const [menu, entries] of Object.entries(contributes.menus)) {
+      for (const entry of entries)
+        assert.ok(registered.has(entry.command), `${menu}: ${entry.command} is not registered`);
+    }
+    const context = contributes.menus['view/item/context'] ?? [];
+    for (const id of [
+      COMMANDS.checkoutBranch,
+      COMMANDS.createBranch,
+      COMMANDS.renameBranch,
+      COMMANDS.deleteBranch,
+      COMMANDS.mergeBranch,
+    ]) {
+      assert.ok(
+        context.some((entry) => entry.command === id && (entry.when ?? '').includes('view == mlw.branches')),
+        `${id} is not in the Branches view's context menu`,
+      );
+    }
+  });
+
+  void test('git operations that change the repository are disabled in Restricted Mode; listing is not', () => {
+    // They run the repository's hooks, filters and core.sshCommand (the agent's write profile).
+    for (const id of [COMMANDS.checkoutBranch, COMMANDS.mergeBranch, COMMANDS.fetch, COMMANDS.pull, COMMANDS.push]) {
+      assert.ok(COMMANDS_THAT_EXECUTE.includes(id), `${id} must count as executing`);
+    }
+    assert.ok(!COMMANDS_THAT_EXECUTE.includes(COMMANDS.refreshBranches));
   });
 
   void test('engines.vscode stays within what code-server 4.100.3 (VS Code 1.100) runs', () => {
