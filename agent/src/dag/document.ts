@@ -18,6 +18,7 @@ import {
   type Pair,
   type YAMLError,
 } from 'yaml';
+import { parseSimpleYaml } from './fast-yaml';
 import type { DagDiagnostic, Position, Range } from './types';
 
 /** A half-open span of text offsets `[start, end)`. */
@@ -68,12 +69,20 @@ export class DagDocument {
       this.problems = [this.diagnostic(refusal.span, 'error', 'too-large', refusal.message)];
       return;
     }
+    // The common shapes of DAG files parse on a fast path; anything else (and every YAML error) goes to yaml.
+    const simple = parseSimpleYaml(text);
+    if (simple) {
+      this.yaml = simple;
+      this.lineStarts = lineStartsOf(text);
+      this.problems = this.duplicateKeyProblems();
+      return;
+    }
     const lineCounter = new LineCounter();
-    // uniqueKeys (default) reports duplicates as DUPLICATE_KEY errors; prettyErrors off: we make our own messages.
     let parsed: Document.Parsed;
     try {
-      // uniqueKeys off: yaml's own check compares each key with every earlier one (quadratic: 100,000
-      // tasks never finish); duplicateKeyProblems does it with a set per mapping.
+      // prettyErrors off: we write our own messages. uniqueKeys off: yaml's own check compares each
+      // key with every earlier one (quadratic: 100,000 tasks never finish); duplicateKeyProblems
+      // does it with a set per mapping.
       parsed = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
     } catch (error) {
       // The depth guard should make this unreachable; a stack overflow still must not escape.
