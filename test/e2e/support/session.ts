@@ -25,7 +25,12 @@ export class EditorSessions {
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private current: Partial<EditorSession> = {};
 
-  async open(options: { files: Record<string, string>; askForWorkspaceTrust?: boolean }): Promise<EditorSession> {
+  async open(options: {
+    files: Record<string, string>;
+    askForWorkspaceTrust?: boolean;
+    /** Runs on the workspace once its files are written, before the editor opens it (e.g. git init). */
+    prepare?: (workspace: string) => Promise<void>;
+  }): Promise<EditorSession> {
     const binary = codeServerBinary();
     const work = mkdtempSync(join(tmpdir(), 'mlw-e2e-'));
     this.cleanups.push(() => rmSync(work, { recursive: true, force: true }));
@@ -34,6 +39,7 @@ export class EditorSessions {
       mkdirSync(dirname(join(workspace, path)), { recursive: true });
       writeFileSync(join(workspace, path), text);
     }
+    await options.prepare?.(workspace);
     const dirs = {
       extensions: join(work, 'extensions'),
       userData: join(work, 'user-data'),
