@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded defaults (`npm start`): builds the CLI, validates every DAG file in
-# examples/, then runs the iris pipeline (examples/iris) end to end in containers: features, both
-# train@… expansions, select_best — and lists the recorded runs with their metrics.
+# examples/, then runs the iris pipeline (examples/iris) end to end in containers with `mlw dag run`
+# (features, both train@… expansions side by side, select_best), runs it again to show the cached
+# tasks skipped, and lists the recorded runs with their metrics.
 # It starts the Docker Engine and builds the local sklearn image if they are missing
 # (scripts/setup/docker.sh, images.sh); where that cannot be done it says so and stops after validating.
 set -euo pipefail
@@ -24,10 +25,11 @@ if ! { bash scripts/setup/docker.sh && bash scripts/setup/images.sh; }; then
 fi
 
 cd examples/iris
-echo "==> mlw run: features → train@rf, train@gb → select_best (examples/iris)"
-mlw run features
-mlw run train
-mlw run select_best
+echo "==> mlw dag run: features → train@rf, train@gb → select_best (examples/iris)"
+mlw dag run -j 2
+echo "==> mlw dag explain, then mlw dag run again: nothing changed, so every cacheable task is restored"
+mlw dag explain
+mlw dag run -j 2
 echo "==> mlw runs list"
 mlw runs list --limit 4
 echo "==> build/best.json"
