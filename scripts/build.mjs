@@ -32,4 +32,16 @@ await Promise.all([
   build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),
   build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js' }),
   build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' }),
+  // The runs webviews' page script: for the browser, loaded by nonce under a strict CSP.
+  build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: production,
+    sourcemap: false,
+    logLevel: 'warning',
+    entryPoints: ['extension/src/webviews/runs-client.ts'],
+    outfile: 'dist/webview-runs.js',
+  }),
 ]);

@@ -17,6 +17,16 @@ export const COMMANDS = {
   pull: 'mlw.branches.pull',
   pullRebase: 'mlw.branches.pullRebase',
   push: 'mlw.branches.push',
+  refreshRuns: 'mlw.runs.refresh',
+  startRun: 'mlw.runs.start',
+  cancelRun: 'mlw.runs.cancel',
+  rerunRun: 'mlw.runs.rerun',
+  deleteRun: 'mlw.runs.delete',
+  openRunLog: 'mlw.runs.openLog',
+  compareRuns: 'mlw.runs.compare',
+  showRunMetrics: 'mlw.runs.showMetrics',
+  pushResults: 'mlw.runs.push',
+  pullResults: 'mlw.runs.pull',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -41,4 +51,9 @@ export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [
   COMMANDS.pull,
   COMMANDS.pullRebase,
   COMMANDS.push,
+  // Runs execute the task's command; push and pull of run records run git like the branch commands.
+  COMMANDS.startRun,
+  COMMANDS.rerunRun,
+  COMMANDS.pushResults,
+  COMMANDS.pullResults,
 ];

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import type { AgentClient } from './agent/client';
 import { COMMANDS, COMMANDS_THAT_EXECUTE, type CommandId } from './command-ids';
 import { BRANCH_COMMAND_HANDLERS, type BranchActions } from './views/branches-actions';
+import type { RunsView } from './views/runs';
+import { RUN_COMMAND_HANDLERS } from './views/runs-actions';
 
 export interface CommandDeps {
   readonly agent: AgentClient;
@@ -14,6 +16,8 @@ export interface CommandDeps {
   readonly refreshPipelines: () => void;
   /** Set by the views registry: the Branches view's refresh and actions. */
   readonly branches: { readonly refresh: () => void; readonly actions: BranchActions };
+  /** Set by the views registry: the Runs view's refresh and actions. */
+  readonly runs: Pick<RunsView, 'refresh' | 'actions'>;
 }
 
 /** A context-menu command gets the tree node it was invoked on; a palette command gets nothing. */
@@ -34,6 +38,7 @@ const handlers: Record<CommandId, Handler> = {
     () =>
       refreshPipelines(),
   ...BRANCH_COMMAND_HANDLERS,
+  ...RUN_COMMAND_HANDLERS,
 };
 
 function guarded(

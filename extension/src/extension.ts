@@ -20,7 +20,7 @@ export function activate(context: vscode.ExtensionContext): void {
     agent,
     createAgentStatusItem(agent),
     viewsDisposable,
-    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh, branches: views.branches }),
+    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh, branches: views.branches, runs: views.runs }),
     restartOnSettingChange(agent),
     // The agent learns at start whether the workspace is trusted (initializationOptions).
     vscode.workspace.onDidGrantWorkspaceTrust(() => void agent?.restart()),

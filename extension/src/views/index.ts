@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { AgentClient } from '../agent/client';
 import { createBranchesView, type BranchesView } from './branches';
 import { createPipelinesView } from './pipelines';
+import { createRunsView, type RunsView } from './runs';
 
 export interface View {
   /** Asks the agent again and redraws. */
@@ -17,6 +18,7 @@ export interface View {
 export interface Views {
   readonly pipelines: View;
   readonly branches: BranchesView;
+  readonly runs: RunsView;
 }
 
 type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => Views[K] };
@@ -24,12 +26,14 @@ type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => View
 const VIEW_FACTORIES: ViewFactories = {
   pipelines: createPipelinesView,
   branches: createBranchesView,
+  runs: createRunsView,
 };
 
 export function createViews(agent: AgentClient): { views: Views; disposable: vscode.Disposable } {
   const views = {
     pipelines: VIEW_FACTORIES.pipelines(agent),
     branches: VIEW_FACTORIES.branches(agent),
+    runs: VIEW_FACTORIES.runs(agent),
   } satisfies Views;
   return { views, disposable: vscode.Disposable.from(...Object.values(views).map((view) => view.disposable)) };
 }

@@ -273,3 +273,16 @@ export function taskChoices(
     })),
   );
 }
+
+export type RunNode =
+  | { readonly kind: 'branch'; readonly group: BranchGroup }
+  | { readonly kind: 'dagRun'; readonly group: DagRunGroup }
+  | { readonly kind: 'run'; readonly run: RunSummary }
+  | { readonly kind: 'child'; readonly run: RunSummary; readonly child: RunChild };
+
+/** The run a command was invoked on: its row, or any row under it. */
+export function runOfNode(node: unknown): RunSummary | undefined {
+  if (typeof node !== 'object' || node === null || !('kind' in node)) return undefined;
+  const typed = node as RunNode;
+  return typed.kind === 'run' || typed.kind === 'child' ? typed.run : undefined;
+}
