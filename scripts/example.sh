@@ -25,6 +25,9 @@ if ! { bash scripts/setup/docker.sh && bash scripts/setup/images.sh; }; then
 fi
 
 cd examples/iris
+echo "==> mlw data pull: the iris data is a tracked dataset (data.dvc), its objects in the example's directory remote"
+mlw data pull
+mlw data status
 echo "==> mlw dag run: features → train@rf, train@gb → select_best (examples/iris)"
 mlw dag run -j 2
 echo "==> mlw dag explain, then mlw dag run again: nothing changed, so every cacheable task is restored"

@@ -34,7 +34,9 @@ async function mlw(cwd: string, ...args: string[]): Promise<Result> {
 function irisWorkspace(t: { after: (fn: () => void) => void }): string {
   const root = mkdtempSync(join(tmpdir(), 'mlw-iris-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  cpSync(join(repoRoot, 'examples', 'iris'), root, { recursive: true, filter: (source) => !source.includes(`${join('iris', 'build')}`) });
+  // What a clean checkout holds: no outputs, no checked-out data, no cache, no run store.
+  const local = ['build', 'data', '.mlw', join('.dvc', 'cache'), join('.dvc', 'tmp')].map((name) => join('iris', name));
+  cpSync(join(repoRoot, 'examples', 'iris'), root, { recursive: true, filter: (source) => !local.some((name) => source.endsWith(name)) });
   git(root, 'init', '-q', '-b', 'main');
   git(root, 'add', '-A');
   git(root, 'commit', '-q', '-m', 'iris');
@@ -46,6 +48,9 @@ void describe('the iris example end to end', () => {
     await requireDocker(SKLEARN);
     ensureBuilt();
     const root = irisWorkspace(t);
+    const pulled = await mlw(root, 'data', 'pull');
+    assert.equal(pulled.code, 0, `the iris data comes from the example's directory remote: ${pulled.stderr}`);
+    assert.match(readFileSync(join(root, 'data', 'iris.csv'), 'utf8'), /^sepal_length/);
 
     const first = await mlw(root, 'dag', 'run', '--json');
     assert.equal(first.code, 0, first.stderr);
