@@ -259,19 +259,31 @@ export function formatBytes(size: number): string {
   return unit === 0 ? `${size} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Every task of the workspace's DAG files, as Quick Pick entries for "Start Run". */
+/**
+ * Every task of the workspace's DAG files, as Quick Pick entries for "Start Run"; a matrix task also
+ * by its key, which starts all of its expansions.
+ */
 export function taskChoices(
-  pipelines: ReadonlyArray<{ path: string; name: string; tasks: ReadonlyArray<{ name: string }> }>,
+  pipelines: ReadonlyArray<{ path: string; tasks: ReadonlyArray<{ name: string; task: string }> }>,
   relative: (path: string) => string,
 ): Array<{ label: string; description: string; dagFile: string; task: string }> {
-  return pipelines.flatMap((pipeline) =>
-    pipeline.tasks.map((task) => ({
-      label: task.name,
-      description: relative(pipeline.path),
-      dagFile: pipeline.path,
-      task: task.name,
-    })),
-  );
+  return pipelines.flatMap((pipeline) => {
+    const file = relative(pipeline.path);
+    const choices: Array<{ label: string; description: string; dagFile: string; task: string }> = [];
+    for (const task of pipeline.tasks) {
+      const expansions = pipeline.tasks.filter((other) => other.task === task.task && other.name !== other.task);
+      if (expansions[0] === task) {
+        choices.push({
+          label: task.task,
+          description: `${file} · all ${expansions.length} expansions`,
+          dagFile: pipeline.path,
+          task: task.task,
+        });
+      }
+      choices.push({ label: task.name, description: file, dagFile: pipeline.path, task: task.name });
+    }
+    return choices;
+  });
 }
 
 export type RunNode =

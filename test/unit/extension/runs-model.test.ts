@@ -178,12 +178,23 @@ void describe('formatting and task choices', () => {
 
   void test('every task of every DAG file is a choice, with its file', () => {
     const choices = taskChoices(
-      [{ path: '/ws/a.dag.yaml', name: 'a', tasks: [{ name: 'prep' }, { name: 'train@rf' }] }],
+      [
+        {
+          path: '/ws/a.dag.yaml',
+          tasks: [
+            { name: 'prep', task: 'prep' },
+            { name: 'train@rf', task: 'train' },
+            { name: 'train@gb', task: 'train' },
+          ],
+        },
+      ],
       (path) => path.replace('/ws/', ''),
     );
     assert.deepEqual(choices, [
       { label: 'prep', description: 'a.dag.yaml', dagFile: '/ws/a.dag.yaml', task: 'prep' },
+      { label: 'train', description: 'a.dag.yaml · all 2 expansions', dagFile: '/ws/a.dag.yaml', task: 'train' },
       { label: 'train@rf', description: 'a.dag.yaml', dagFile: '/ws/a.dag.yaml', task: 'train@rf' },
+      { label: 'train@gb', description: 'a.dag.yaml', dagFile: '/ws/a.dag.yaml', task: 'train@gb' },
     ]);
   });
 });
