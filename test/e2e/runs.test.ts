@@ -1,0 +1,177 @@
+/**
+ * End to end, in a real VS Code (code-server + Chromium) against the real Docker Engine: a git
+ * workspace holding a DAG whose matrix task `train` (lr 1 and 2) writes a loss point per step to
+ * $MLW_METRICS in the busybox test image. Start Run (the whole matrix) from the Runs view's command;
+ * the rows appear, spin while running and turn succeeded — driven by the agent's notifications; the
+ * metrics webview of a run draws a chart that reaches all five points; Compare Runs shows the two
+ * side by side with the loss row highlighted. Screenshots go to $MLW_TEST_ARTIFACTS.
+ * Needs scripts/setup/{docker,images,chromium,code-server}.sh (npm test runs them).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Docker from 'dockerode';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { EditorSessions } from './support/session';
+import { REPO_ROOT } from './support/vsix';
+import { openViewContainer, runCommand, statusItem } from './support/workbench';
+
+const IMAGE = 'mlw-test/busybox:latest';
+const DAG_FILE = 'pipe.dag.yaml';
+// The task paces itself (sleep between points) so the run is seen running; the test waits on events.
+const DAG_TEXT = `version: 1
+environments:
+  box:
+    docker: { image: ${IMAGE} }
+defaults:
+  environment: box
+tasks:
+  train:
+    matrix: { lr: [1, 2] }
+    run: |
+      for i in 0 1 2 3 4; do
+        echo "step $i"
+        echo "{\\"step\\": $i, \\"loss\\": \${matrix.lr}.$i}" >> $MLW_METRICS
+        sleep 1
+      done
+`;
+
+function git(cwd: string, ...args: string[]): void {
+  execFileSync('git', args, {
+    cwd,
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.invalid',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.invalid',
+    },
+  });
+}
+
+/** Fails (never skips) when the engine or the image is missing: this test is about them. */
+async function requireDocker(): Promise<void> {
+  const docker = new Docker();
+  await docker.ping().catch((error: Error) => {
+    throw new Error(`the Docker engine is not reachable (${error.message}); run scripts/setup/docker.sh`);
+  });
+  await docker
+    .getImage(IMAGE)
+    .inspect()
+    .catch(() => {
+      throw new Error(`the test image ${IMAGE} is missing; run scripts/setup/images.sh`);
+    });
+}
+
+/** The page inside the one open VS Code webview (the outer iframe hosts it in #active-frame). */
+function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+}
+
+void describe('Runs view, metrics and compare webviews (code-server, Docker Engine)', () => {
+  const sessions = new EditorSessions();
+  let page: Page;
+  let runsTree: Locator;
+  const step = (name: string, body: () => Promise<void>): Promise<void> => sessions.step(name, body);
+
+  before(async () => {
+    await requireDocker();
+    // The .vsix carries no node_modules; the agent finds the native better-sqlite3 (its run store)
+    // through NODE_PATH, which code-server, its extension host and the agent inherit.
+    process.env['NODE_PATH'] = join(REPO_ROOT, 'node_modules');
+    ({ page } = await sessions.open({
+      files: { [DAG_FILE]: DAG_TEXT, '.gitignore': '.mlw/\n' },
+      prepare: async (workspace) => {
+        git(workspace, 'init', '-q', '-b', 'main');
+        git(workspace, 'add', '-A');
+        git(workspace, 'commit', '-q', '-m', 'initial');
+      },
+    }));
+    runsTree = page.locator('.monaco-list[aria-label="Runs"]');
+  });
+
+  after(() => sessions.close());
+
+  /** A run's row in the Runs view; its accessible name is "run NAME ID STATUS". */
+  const runRow = (name: string, status?: string): Locator =>
+    runsTree.locator(
+      `.monaco-list-row[aria-label^="run ${name} "]${status === undefined ? '' : `[aria-label$=" ${status}"]`}`,
+    );
+
+  void test('the Runs view lists nothing yet and offers Start Run', () =>
+    step('runs-empty', async () => {
+      const ready = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
+      await ready.waitFor();
+      assert.match((await ready.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);
+      const sidebar = await openViewContainer(page, 'MLOps');
+      const header = sidebar.locator('.pane-header', { hasText: 'Runs' });
+      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      const message = sidebar.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
+      const welcome = sidebar.locator('.welcome-view-content', { hasText: 'No runs yet' });
+      await welcome.or(message).first().waitFor();
+      if (await message.isVisible()) assert.fail(`the Runs view shows a message: ${await message.innerText()}`);
+    }));
+
+  void test('Start Run of the matrix task: both runs appear, spin while running, and turn succeeded', () =>
+    step('runs-start', async () => {
+      await runCommand(page, 'MLOps: Start Run…');
+      const choice = page.locator('.quick-input-list .monaco-list-row', { hasText: 'all 2 expansions' });
+      await choice.waitFor();
+      await choice.click();
+      const running = runRow('train@1', 'running');
+      await running.waitFor();
+      assert.equal(await running.locator('.codicon-sync').count(), 1, 'a running run has the spinning icon');
+      await sessions.screenshot('runs-view-running.png');
+      for (const name of ['train@1', 'train@2']) {
+        const done = runRow(name, 'succeeded');
+        await done.waitFor();
+        assert.equal(await done.locator('.codicon-pass-filled').count(), 1, `${name} shows the succeeded icon`);
+      }
+      // The description carries the latest metric, from the same notifications.
+      assert.match(await runRow('train@2', 'succeeded').innerText(), /loss 2\.4/);
+      await sessions.screenshot('runs-view-succeeded.png');
+    }));
+
+  void test('the metrics webview of a run draws its loss chart with every point', () =>
+    step('runs-metrics', async () => {
+      await runCommand(page, 'MLOps: Show Run Metrics');
+      const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train@1' });
+      await pick.waitFor();
+      await pick.click();
+      const frame = webview(page);
+      const chart = frame.locator('svg.chart[data-metric="loss"][data-points="5"]');
+      await chart.waitFor();
+      await frame.locator('[data-status="succeeded"]').waitFor();
+      assert.equal(await chart.locator('polyline.line').count(), 1);
+      await sessions.screenshot('runs-metrics-webview.png');
+    }));
+
+  void test('Compare Runs on the two selected runs highlights the loss that differs', () =>
+    step('runs-compare', async () => {
+      await runCommand(page, 'View: Close All Editors');
+      await runRow('train@1', 'succeeded').click();
+      await runRow('train@2', 'succeeded').click({ modifiers: ['Control'] });
+      await runCommand(page, 'MLOps: Compare Runs');
+      const frame = webview(page);
+      const loss = frame.locator('table.compare tr.differs[data-name="loss"]');
+      await loss.waitFor();
+      assert.equal(await frame.locator('table.compare thead th a.run').count(), 2);
+      assert.equal(await loss.locator('td.changed').count(), 1, 'the second run differs from the first');
+      assert.deepEqual((await loss.locator('td').allInnerTexts()).map((text) => text.trim()).sort(), ['1.4', '2.4']);
+      await sessions.screenshot('runs-compare-webview.png');
+    }));
+
+  void test('Open Run Log shows the run's output in a read-only editor', () =>
+    step('runs-log', async () => {
+      await runCommand(page, 'MLOps: Open Run Log');
+      const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train@2' });
+      await pick.waitFor();
+      await pick.click();
+      await page.locator('.tab[aria-label*="train@2.log"]').waitFor();
+      const lines = page.locator('.monaco-editor .view-lines');
+      await lines.locator('.view-line', { hasText: 'step 4' }).first().waitFor();
+      assert.ok((await lines.innerText()).includes('step 0'));
+      await sessions.screenshot('runs-log.png');
+    }));
+});
