@@ -162,16 +162,29 @@ void describe('Runs view, metrics and compare webviews (code-server, Docker Engi
       await sessions.screenshot('runs-compare-webview.png');
     }));
 
-  void test('Open Run Log shows the run's output in a read-only editor', () =>
+  void test('Open Run Log shows the output of the run in a read-only editor', () =>
     step('runs-log', async () => {
       await runCommand(page, 'MLOps: Open Run Log');
       const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train@2' });
       await pick.waitFor();
       await pick.click();
       await page.locator('.tab[aria-label*="train@2.log"]').waitFor();
-      const lines = page.locator('.monaco-editor .view-lines');
-      await lines.locator('.view-line', { hasText: 'step 4' }).first().waitFor();
-      assert.ok((await lines.innerText()).includes('step 0'));
+      const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
+      await editor.locator('.view-line', { hasText: 'succeeded: exit code 0' }).waitFor();
+      // Monaco renders spaces as no-break spaces and places lines by their `top`, not in DOM order.
+      const lines = await editor.locator('.view-line').evaluateAll((elements) =>
+        elements
+          .map((element) => ({
+            top: parseFloat((element as unknown as { style: { top: string } }).style.top),
+            text: element.textContent ?? '',
+          }))
+          .sort((a, b) => a.top - b.top)
+          .map((line) => line.text.replace(/\u00a0/g, ' ')),
+      );
+      assert.deepEqual(
+        lines.filter((line) => line !== ''),
+        ['step 0', 'step 1', 'step 2', 'step 3', 'step 4', '[mlw] succeeded: exit code 0'],
+      );
       await sessions.screenshot('runs-log.png');
     }));
 });

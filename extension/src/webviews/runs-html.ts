@@ -141,8 +141,8 @@ table.compare { border-collapse: collapse; }
 table.compare th, table.compare td { border: 1px solid var(--vscode-panel-border, #8884); padding: 4px 10px; text-align: left; vertical-align: top; }
 table.compare tr.section th { background: var(--vscode-editorWidget-background); }
 tr.differs th[scope=row] { font-weight: 700; }
-tr.differs td { background: var(--vscode-diffEditor-insertedTextBackground, #2ea04326); }
-td.changed { background: var(--vscode-diffEditor-removedTextBackground, #f8514933) !important; font-weight: 600; }
+tr.differs th[scope=row] { border-left: 3px solid var(--vscode-editorWarning-foreground, #cca700); }
+td.changed { background: var(--vscode-editor-findMatchHighlightBackground, #ea5c0055); font-weight: 600; }
 a.run { color: var(--vscode-textLink-foreground); }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 section.metric { border: 1px solid var(--vscode-panel-border, #8884); padding: 8px; }
