@@ -10,11 +10,12 @@ import { handle, type HandlerEntry } from '../rpc/handlers';
 import { RunService } from '../runs/service';
 import { PipelineService } from './service';
 
-export function pipelineHandlers(context: AgentContext): HandlerEntry[] {
+/** `open` gives the service (tests pass one they close); by default it is opened on first use. */
+export function pipelineHandlers(context: AgentContext, open?: () => PipelineService): HandlerEntry[] {
   const root = context.workspaceRoots[0] ?? process.cwd();
   let opened: PipelineService | undefined;
   const service = (): PipelineService => {
-    opened ??= new PipelineService({ runs: new RunService({ workspaceRoot: root, log: context.log }), log: context.log });
+    opened ??= open?.() ?? new PipelineService({ runs: new RunService({ workspaceRoot: root, log: context.log }), log: context.log });
     return opened;
   };
   return [
