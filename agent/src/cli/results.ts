@@ -25,12 +25,23 @@ export function registerResultsCommands(program: Command): void {
         const report = await pushRuns(service.store, await repositoryRoot(process.cwd()), {
           ...(options.remote ? { remote: options.remote } : {}),
           runIds,
+          workspaceRoot: service.workspaceRoot,
+          log: stderrLogger,
         });
+        // Said even with --json: artifacts left behind must not go unnoticed.
+        if (report.artifacts.localOnly) process.stderr.write(`mlw: artifacts not uploaded: ${report.artifacts.localOnly}\n`);
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else
+        else {
+          const { artifacts } = report;
+          if (artifacts.remote) {
+            process.stderr.write(
+              `mlw: ${artifacts.transferred} artifact object(s) uploaded to the data remote ${artifacts.remote} (${artifacts.skipped} already there)\n`,
+            );
+          }
           process.stderr.write(
             `mlw: ${report.published.length} run(s) published to ${report.remote}${report.published.length === 0 ? ' (it had them all)' : ''}\n`,
           );
+        }
       } finally {
         await service.close();
       }
@@ -46,10 +57,20 @@ export function registerResultsCommands(program: Command): void {
         const report = await pullRuns(
           service.store,
           await repositoryRoot(process.cwd()),
-          options.remote ? { remote: options.remote } : {},
+          { ...(options.remote ? { remote: options.remote } : {}), workspaceRoot: service.workspaceRoot, log: stderrLogger },
         );
+        const { artifacts } = report;
+        for (const failure of artifacts.failed) {
+          process.stderr.write(`mlw: artifact ${failure.md5} not fetched from ${artifacts.remote}: ${failure.error}\n`);
+        }
+        if (artifacts.localOnly) process.stderr.write(`mlw: artifacts not fetched: ${artifacts.localOnly}\n`);
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else process.stderr.write(`mlw: ${report.imported.length} new run(s) from ${report.remote}\n`);
+        else {
+          process.stderr.write(`mlw: ${report.imported.length} new run(s) from ${report.remote}\n`);
+          if (artifacts.remote && artifacts.transferred > 0) {
+            process.stderr.write(`mlw: ${artifacts.transferred} artifact object(s) fetched from the data remote ${artifacts.remote}\n`);
+          }
+        }
       } finally {
         await service.close();
       }

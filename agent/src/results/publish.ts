@@ -9,13 +9,15 @@
  * Pull: `git fetch` of refs/mlw/runs/*, then each record not in the local store is added to it,
  * tagged `remote`, with its metrics, inputs and artifacts.
  *
- * Not yet: uploading artifacts to the data remote (the datasets service's remotes), and promoting a
- * model; see docs/results.md.
+ * Artifacts go to the data remote (results/artifacts.ts) before any ref is pushed, so a published run
+ * never names an object the remote lacks; a pull fetches the pulled runs' artifacts into the cache.
  */
 import { FINAL_STATUSES } from '../../../schemas/protocol/runs';
 import { UserError } from '../errors';
 import { git } from '../runs/git';
+import type { Logger } from '../context';
 import type { RunStore } from '../runs/store';
+import { fetchArtifacts, uploadArtifacts, type ArtifactRef, type ArtifactTransfer } from './artifacts';
 import { REMOTE_TAG, RUNS_REF_PREFIX, runRef, toPublished, type PublishedRun } from './record';
 import { listRunRefs, readRunRefs, writeRunRefs } from './refs';
 
@@ -25,11 +27,35 @@ export interface PushReport {
   readonly recorded: readonly string[];
   /** Refs the remote did not have before this push. */
   readonly published: readonly string[];
+  /** The published runs' artifacts on the data remote (uploaded before any ref was pushed). */
+  readonly artifacts: ArtifactTransfer;
 }
 
 export interface PullReport {
   readonly remote: string;
   readonly imported: readonly string[];
+  /** The imported runs' artifacts fetched into the cache (failures listed; the records are in). */
+  readonly artifacts: ArtifactTransfer & { readonly failed: readonly { md5: string; error: string }[] };
+}
+
+export interface PublishOptions {
+  readonly remote?: string;
+  /** The workspace folder whose data cache and `.dvc/config` hold the artifacts (default: the repository root). */
+  readonly workspaceRoot?: string;
+  readonly log?: Logger;
+}
+
+const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The artifacts of the runs `ids`, from the records at hand or else the store. */
+async function artifactsOf(store: RunStore, ids: readonly string[], known: readonly PublishedRun[]): Promise<ArtifactRef[]> {
+  const byId = new Map(known.map((run) => [run.id, run]));
+  const refs: ArtifactRef[] = [];
+  for (const id of ids) {
+    const run = byId.get(id) ?? (await store.get(id));
+    for (const artifact of run?.artifacts ?? []) refs.push({ runId: id, path: artifact.path, md5: artifact.md5 });
+  }
+  return refs;
 }
 
 /** The remote a push or pull goes to: the one asked for, else the branch's upstream, else the only one. */
@@ -84,7 +110,7 @@ async function remoteRunIds(repoRoot: string, remote: string): Promise<Set<strin
 export async function pushRuns(
   store: RunStore,
   repoRoot: string,
-  options: { remote?: string; runIds?: readonly string[] } = {},
+  options: PublishOptions & { runIds?: readonly string[] } = {},
 ): Promise<PushReport> {
   const remote = await chooseRemote(repoRoot, options.remote);
   const candidates =
@@ -108,6 +134,8 @@ export async function pushRuns(
   await writeRunRefs(repoRoot, toRecord, author);
   const before = await remoteRunIds(repoRoot, remote);
   const wanted = candidates.filter((id) => !before.has(id));
+  // Artifacts first: a failure here throws before any ref leaves this repository.
+  const artifacts = await uploadArtifacts(options.workspaceRoot ?? repoRoot, await artifactsOf(store, wanted, toRecord), options.log ?? silent);
   if (wanted.length > 0) {
     // Everything: one wildcard refspec (git matches 1,000 explicit refspecs in quadratic time, ~5 s).
     const refspecs =
@@ -120,13 +148,13 @@ export async function pushRuns(
       );
     });
   }
-  return { remote, recorded: toRecord.map((run) => run.id), published: wanted };
+  return { remote, recorded: toRecord.map((run) => run.id), published: wanted, artifacts };
 }
 
 export async function pullRuns(
   store: RunStore,
   repoRoot: string,
-  options: { remote?: string } = {},
+  options: PublishOptions = {},
 ): Promise<PullReport> {
   const remote = await chooseRemote(repoRoot, options.remote);
   // No `+`: a record never changes, so a ref that would be rewritten is refused, not overwritten.
@@ -140,7 +168,12 @@ export async function pullRuns(
   for (const id of ids) if (!(await store.get(id))) missing.push(id);
   const records = await readRunRefs(repoRoot, missing);
   for (const record of records) await importRun(store, record);
-  return { remote, imported: records.map((record) => record.id) };
+  const artifacts = await fetchArtifacts(
+    options.workspaceRoot ?? repoRoot,
+    records.flatMap((record) => record.artifacts.map((artifact) => ({ runId: record.id, path: artifact.path, md5: artifact.md5 }))),
+    options.log ?? silent,
+  );
+  return { remote, imported: records.map((record) => record.id), artifacts };
 }
 
 /** Adds a teammate's run to the local store, through the same transitions a local run makes. */

@@ -4,27 +4,34 @@
  * `mlw/runs/changed` notifications as local ones.
  */
 import { pullResults, pushResults } from '../../../schemas/protocol/results';
+import type { Logger } from '../context';
 import { handle, type HandlerEntry } from '../rpc/handlers';
-import type { RunStore } from '../runs/store';
+import type { RunService } from '../runs/service';
 import { repositoryRoot } from '../runs/snapshot';
 import { pullRuns, pushRuns } from './publish';
 
-export function resultsHandlers(workspaceRoot: string, store: () => RunStore): HandlerEntry[] {
+export function resultsHandlers(workspaceRoot: string, service: () => RunService, log: Logger): HandlerEntry[] {
   return [
     handle(pushResults, async (params) => {
-      const report = await pushRuns(store(), await repositoryRoot(workspaceRoot), {
+      const report = await pushRuns(service().store, await repositoryRoot(workspaceRoot), {
         ...(params.remote ? { remote: params.remote } : {}),
         ...(params.ids ? { runIds: params.ids } : {}),
+        workspaceRoot,
+        log,
       });
-      return { remote: report.remote, recorded: [...report.recorded], published: [...report.published] };
+      return { remote: report.remote, recorded: [...report.recorded], published: [...report.published], artifacts: report.artifacts };
     }),
     handle(pullResults, async (params) => {
       const report = await pullRuns(
-        store(),
+        service().store,
         await repositoryRoot(workspaceRoot),
-        params.remote ? { remote: params.remote } : {},
+        { ...(params.remote ? { remote: params.remote } : {}), workspaceRoot, log },
       );
-      return { remote: report.remote, imported: [...report.imported] };
+      return {
+        remote: report.remote,
+        imported: [...report.imported],
+        artifacts: { ...report.artifacts, failed: [...report.artifacts.failed] },
+      };
     }),
   ];
 }

@@ -109,7 +109,7 @@ export function runsHandlers(context: AgentContext): HandlerEntry[] {
       return { deleted: true };
     }),
     handle(compareRuns, (params) => service().compare(params.ids)),
-    ...resultsHandlers(root, () => service().store),
+    ...resultsHandlers(root, service, context.log),
   ];
 }
 

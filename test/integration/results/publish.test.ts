@@ -71,7 +71,11 @@ void test('A runs and pushes; B pulls and sees the same runs and metrics; nothin
     aliceRuns.map((run) => run.id).sort(),
   );
   const again = JSON.parse(mlw(alice, 'push', '--json').stdout) as { published: string[]; recorded: string[] };
-  assert.deepEqual(again, { remote: 'origin', recorded: [], published: [] }, 'a second push publishes nothing');
+  assert.deepEqual(
+    again,
+    { remote: 'origin', recorded: [], published: [], artifacts: { remote: null, transferred: 0, skipped: 0, bytes: 0, localOnly: null } },
+    'a second push publishes nothing',
+  );
 
   const pulled = mlw(bob, 'pull', '--json');
   assert.equal(pulled.code, 0, pulled.stderr);
