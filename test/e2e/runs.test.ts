@@ -3,8 +3,9 @@
  * workspace holding a DAG whose matrix task `train` (lr 1 and 2) writes a loss point per step to
  * $MLW_METRICS in the busybox test image. Start Run (the whole matrix) from the Runs view's command;
  * the rows appear, spin while running and turn succeeded — driven by the agent's notifications; the
- * metrics webview of a run draws a chart that reaches all five points; Compare Runs shows the two
- * side by side with the loss row highlighted. Screenshots go to $MLW_TEST_ARTIFACTS.
+ * metrics webview of the second run, opened before it finishes, grows its chart to all five points;
+ * Compare Runs shows the two side by side with the loss row highlighted; the log opens read-only.
+ * Screenshots go to $MLW_TEST_ARTIFACTS.
  * Needs scripts/setup/{docker,images,chromium,code-server}.sh (npm test runs them).
  */
 import assert from 'node:assert/strict';
@@ -113,7 +114,7 @@ void describe('Runs view, metrics and compare webviews (code-server, Docker Engi
       if (await message.isVisible()) assert.fail(`the Runs view shows a message: ${await message.innerText()}`);
     }));
 
-  void test('Start Run of the matrix task: both runs appear, spin while running, and turn succeeded', () =>
+  void test('Start Run of the matrix task: both runs appear and the first spins while it runs', () =>
     step('runs-start', async () => {
       await runCommand(page, 'MLOps: Start Run…');
       const choice = page.locator('.quick-input-list .monaco-list-row', { hasText: 'all 2 expansions' });
@@ -122,7 +123,35 @@ void describe('Runs view, metrics and compare webviews (code-server, Docker Engi
       const running = runRow('train@1', 'running');
       await running.waitFor();
       assert.equal(await running.locator('.codicon-sync').count(), 1, 'a running run has the spinning icon');
+      await runRow('train@2').waitFor();
       await sessions.screenshot('runs-view-running.png');
+    }));
+
+  void test('the metrics webview of a run still going on grows its chart live to every point', () =>
+    step('runs-metrics-live', async () => {
+      // train@2 waits for train@1 (one CPU slot here) and then paces itself: it is not finished yet.
+      await runCommand(page, 'MLOps: Show Run Metrics');
+      const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train@2' });
+      await pick.waitFor();
+      await pick.click();
+      const frame = webview(page);
+      const badge = frame.locator('[data-status]');
+      await badge.waitFor();
+      const firstStatus = await badge.getAttribute('data-status');
+      assert.ok(
+        firstStatus === 'queued' || firstStatus === 'running',
+        `the page opened on a run that is ${firstStatus}; points can only arrive live if it is not finished`,
+      );
+      // The page asks for the series once; every later point comes from mlw/runs/metric notifications.
+      const chart = frame.locator('svg.chart[data-metric="loss"][data-points="5"]');
+      await chart.waitFor();
+      await frame.locator('[data-status="succeeded"]').waitFor();
+      assert.equal(await chart.locator('polyline.line').count(), 1);
+      await sessions.screenshot('runs-metrics-webview.png');
+    }));
+
+  void test('both runs turn succeeded in the view, with their latest loss', () =>
+    step('runs-succeeded', async () => {
       for (const name of ['train@1', 'train@2']) {
         const done = runRow(name, 'succeeded');
         await done.waitFor();
@@ -131,20 +160,6 @@ void describe('Runs view, metrics and compare webviews (code-server, Docker Engi
       // The description carries the latest metric, from the same notifications.
       assert.match(await runRow('train@2', 'succeeded').innerText(), /loss 2\.4/);
       await sessions.screenshot('runs-view-succeeded.png');
-    }));
-
-  void test('the metrics webview of a run draws its loss chart with every point', () =>
-    step('runs-metrics', async () => {
-      await runCommand(page, 'MLOps: Show Run Metrics');
-      const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train@1' });
-      await pick.waitFor();
-      await pick.click();
-      const frame = webview(page);
-      const chart = frame.locator('svg.chart[data-metric="loss"][data-points="5"]');
-      await chart.waitFor();
-      await frame.locator('[data-status="succeeded"]').waitFor();
-      assert.equal(await chart.locator('polyline.line').count(), 1);
-      await sessions.screenshot('runs-metrics-webview.png');
     }));
 
   void test('Compare Runs on the two selected runs highlights the loss that differs', () =>
