@@ -351,7 +351,8 @@ class ModelBuilder {
     const run = this.field(value, 'run');
     const runText = this.scalarText(run);
     if (run && runText !== undefined) {
-      mutable.run = { ...this.located(spanOf(run)), text: runText };
+      const located = this.located(spanOf(run));
+      mutable.run = { span: located.span, range: located.range, text: runText };
       this.scanTemplates(task, run);
     }
     const environment = this.environmentRef(this.field(value, 'environment'), task);
@@ -379,7 +380,8 @@ class ModelBuilder {
         for (const item of list.items) {
           const valueNode = this.resolve(item as Node | null);
           if (isScalar(valueNode) && valueNode.value !== null && typeof valueNode.value !== 'object') {
-            values.push({ ...this.located(spanOf(item as Node)), text: String(valueNode.value) });
+            const located = this.located(spanOf(item as Node));
+            values.push({ span: located.span, range: located.range, text: String(valueNode.value) });
           }
         }
       }
@@ -398,7 +400,9 @@ class ModelBuilder {
       const itemNode = this.resolve(item as Node | null);
       const raw = this.scalarText(itemNode);
       if (raw === undefined || raw === '' || !itemNode) continue;
-      const entry: PathEntry = { ...this.located(spanOf(item as Node)), kind, raw, task };
+      // Properties spelled out: an object spread here cost more than the rest of the model (V8 clones megamorphically).
+      const located = this.located(spanOf(item as Node));
+      const entry: PathEntry = { span: located.span, range: located.range, kind, raw, task };
       entries.push(entry);
       this.symbols.push({ span: entry.span, symbol: { kind: 'path', entry } });
       this.scanTemplates(task, itemNode);
@@ -414,7 +418,8 @@ class ModelBuilder {
       const name = isScalar(itemNode) && typeof itemNode.value === 'string' ? itemNode.value : undefined;
       if (name === undefined) continue;
       // Targets are filled in resolveNeeds, once every task is known.
-      const ref: NeedRef = { ...this.name(item as Node), name, task, targets: [] };
+      const located = this.name(item as Node);
+      const ref: NeedRef = { span: located.span, range: located.range, name, task, targets: [] };
       task.needs.push(ref);
     }
   }
@@ -460,8 +465,10 @@ class ModelBuilder {
       const at = start + match.index;
       const kind = match[1] as 'params' | 'matrix';
       const nameStart = at + 3 + kind.length;
+      const located = this.located({ start: at, end: at + match[0].length });
       const ref: TemplateRef = {
-        ...this.located({ start: at, end: at + match[0].length }),
+        span: located.span,
+        range: located.range,
         kind,
         name: match[2]!,
         nameAt: this.located({ start: nameStart, end: nameStart + match[2]!.length }),
@@ -570,7 +577,8 @@ export function resolvePath(
         return value ?? whole;
       })
     : entry.raw;
-  return { ...normalisePath(substituted), entry };
+  const { path, directory } = normalisePath(substituted);
+  return { path, directory, entry };
 }
 
 /** `./a//b/` → `{ path: 'a/b', directory: true }`; `.` and `./` → `''`. */
