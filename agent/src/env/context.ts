@@ -1,8 +1,8 @@
 /**
  * A Docker build context as the engine will receive it: the files under the context folder that
  * `.dockerignore` leaves in (matched with @balena/dockerignore, the matcher dockerode applies when
- * it packs the context, so what is hashed is what is sent), and the digest of a build: Dockerfile,
- * every file's path, mode and content, build args and target.
+ * it packs the context, so what is hashed is what is sent; a `.mlw` folder at its top is left out),
+ * and the digest of a build: Dockerfile, every file's path, mode and content, build args and target.
  *
  * Synchronous file system calls on purpose: the walk is thousands of tiny stats whose promise
  * overhead would cost more than the calls (the up-to-date decision has a 50 ms budget for 2,000
@@ -34,6 +34,8 @@ export interface ContextSnapshot {
 }
 
 const DIGEST_VERSION = 'mlw-env-docker-1';
+/** mlw's own state (runs, caches) when the context is the workspace root: never sent, never hashed (it changes as mlw works). */
+const MLW_STATE_FOLDER = '.mlw';
 
 export function snapshotContext(spec: DockerBuildSpec, cache: HashCache): ContextSnapshot {
   const dockerfile = relative(spec.context, spec.dockerfile).split(sep).join('/');
@@ -88,6 +90,7 @@ function walk(context: string, rules: IgnoreRules): ContextEntry[] {
   while (pending.length > 0) {
     const folder = pending.pop()!;
     for (const entry of readdirSync(join(context, folder), { withFileTypes: true })) {
+      if (folder === '' && entry.name === MLW_STATE_FOLDER) continue;
       const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
       const ignored = rules.ignores(path);
       if (entry.isDirectory()) {

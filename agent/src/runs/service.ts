@@ -7,12 +7,12 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type Docker from 'dockerode';
 import type { LogEntry, MetricPoint, RunComparison, RunRecord, RunStatus, RunSummary } from '../../../schemas/protocol/runs';
 import { FINAL_STATUSES } from '../../../schemas/protocol/runs';
 import type { Logger } from '../context';
 import { DirectoryArtifactCache, type ArtifactCache } from './content';
-import { StandaloneEnvironmentResolver, type EnvironmentResolver } from './environment';
+import { EnvService } from '../env/service';
+import { EnvServiceResolver, type EnvironmentResolver } from './environment';
 import { RunStateError } from './errors';
 import { DockerExecutor, defaultDockerSettings } from './executors/docker';
 import { DockerApi } from './executors/docker-api';
@@ -41,8 +41,6 @@ export interface RunServiceOptions {
   readonly log: Logger;
   readonly settings?: RunSettings;
   readonly clock?: () => number;
-  /** The client for image builds (runs themselves use executors/docker-api.ts). */
-  readonly docker?: Docker;
   readonly environments?: EnvironmentResolver;
   readonly store?: RunStore;
   readonly cache?: ArtifactCache;
@@ -72,7 +70,7 @@ export class RunService extends EventEmitter<RunEvents> {
   private readonly clock: () => number;
   private readonly deps: SupervisorDeps;
   private readonly known = new Map<string, string>();
-  private dockerClient: Docker | undefined;
+  private envService: EnvService | undefined;
   private dockerExecutor: DockerExecutor | undefined;
   private dockerApi: DockerApi | undefined;
   private closed = false;
@@ -94,8 +92,7 @@ export class RunService extends EventEmitter<RunEvents> {
       // When the server cannot be reached at all, the store's own calls report it; nothing to add here.
       this.storeWatch = this.store.watchChanges(() => watcher.signal()).catch(() => undefined);
     }
-    const environments =
-      options.environments ?? new StandaloneEnvironmentResolver(() => this.docker(), () => this.dockerRuns());
+    const environments = options.environments ?? new EnvServiceResolver(() => this.environments());
     this.deps = {
       store: this.store,
       watcher: this.watcher,
@@ -323,6 +320,7 @@ export class RunService extends EventEmitter<RunEvents> {
     this.watcher.close();
     this.removeAllListeners();
     this.dockerApi?.close();
+    this.envService?.close();
     await (await this.storeWatch)?.close();
     await this.store.close();
   }
@@ -396,9 +394,9 @@ export class RunService extends EventEmitter<RunEvents> {
     return this.announcing;
   }
 
-  private docker(): Docker {
-    this.dockerClient ??= this.options.docker ?? createDockerClient();
-    return this.dockerClient;
+  private environments(): EnvService {
+    this.envService ??= new EnvService({ root: this.options.workspaceRoot, log: this.options.log });
+    return this.envService;
   }
 
   private dockerRuns(): DockerExecutor {
@@ -410,16 +408,6 @@ export class RunService extends EventEmitter<RunEvents> {
     });
     return this.dockerExecutor;
   }
-}
-
-/**
- * dockerode is loaded on first use (an image build): it pulls in gRPC and ssh2 at require time,
- * which would cost every mlw command, and ssh2 is external to the bundle.
- */
-function createDockerClient(): Docker {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const DockerClient = require('dockerode') as typeof Docker;
-  return new DockerClient();
 }
 
 function summaryOf(run: RunRecord): RunSummary {
