@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -30,7 +30,11 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** main (pushed to origin), feature/train (one commit ahead, pushed), feature/eval and release/1.0. */
+/**
+ * main (pushed to origin, then one commit ahead changing README.md), feature/train (one commit,
+ * pushed), feature/eval and release/1.0 (at the first commit), feature/conflict (README.md changed
+ * the other way, never merged or pushed). params.yaml is tracked and no branch changes it.
+ */
 async function makeRepository(workspace: string): Promise<void> {
   const origin = join(dirname(workspace), 'origin.git');
   mkdirSync(origin);
@@ -46,6 +50,12 @@ async function makeRepository(workspace: string): Promise<void> {
   await git(workspace, 'switch', '--quiet', 'main');
   await git(workspace, 'branch', 'feature/eval');
   await git(workspace, 'branch', 'release/1.0');
+  await git(workspace, 'switch', '--quiet', '-c', 'feature/conflict');
+  writeFileSync(join(workspace, 'README.md'), '# conflict\n');
+  await git(workspace, 'commit', '--quiet', '-am', 'Rename the project');
+  await git(workspace, 'switch', '--quiet', 'main');
+  writeFileSync(join(workspace, 'README.md'), '# main\n');
+  await git(workspace, 'commit', '--quiet', '-am', 'Describe the project');
 }
 
 void describe('Branches view in VS Code (code-server)', () => {
@@ -55,7 +65,10 @@ void describe('Branches view in VS Code (code-server)', () => {
   const step = (name: string, body: () => Promise<void>): Promise<void> => sessions.step(name, body);
 
   before(async () => {
-    session = await sessions.open({ files: { 'README.md': '# demo\n' }, prepare: makeRepository });
+    session = await sessions.open({
+      files: { 'README.md': '# demo\n', 'params.yaml': 'lr: 0.1\n' },
+      prepare: makeRepository,
+    });
     page = session.page;
   });
 
@@ -84,6 +97,57 @@ void describe('Branches view in VS Code (code-server)', () => {
   }
 
   const row = (tree: Locator, name: string): Locator => tree.locator(`.monaco-list-row[aria-label^="${name}, "]`);
+
+  const currentRow = (tree: Locator, name: string): Locator =>
+    row(tree, name).and(tree.locator('[aria-label*=", current branch"]'));
+
+  /** Runs `action` from the row's context menu; fails naming the menu's items when it lacks the action. */
+  async function fromContextMenu(tree: Locator, name: string, action: string): Promise<void> {
+    await row(tree, name).click({ button: 'right' });
+    const items = page.locator('.context-view .monaco-menu .action-item');
+    await items.first().waitFor();
+    const labels = await items.allInnerTexts();
+    if (!labels.some((label) => label.includes(action))) {
+      await page.keyboard.press('Escape');
+      assert.fail(`the context menu of ${name} has no "${action}": ${labels.join(' | ')}`);
+    }
+    await items.filter({ hasText: action }).click();
+  }
+
+  /** Picks a branch in the quick pick the status bar item opens (the row whose label is exactly `name`). */
+  async function pickFromStatusBar(current: string, name: string): Promise<void> {
+    await statusItem(page, `MLOps branch: ${current}`).click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(name);
+    const label = page.locator('.label-name', { hasText: new RegExp(`^\\s*${name.replace('/', '\\/')}\\s*$`) });
+    await page.locator('.quick-input-list .monaco-list-row', { has: label }).click();
+  }
+
+  /** Waits for `expected`, or fails with the text of an error notification that came instead. */
+  async function shown(expected: Locator): Promise<void> {
+    const error = page.locator('.notification-toast:has(.codicon-error)');
+    await expected.or(error).first().waitFor();
+    if (!(await expected.first().isVisible()))
+      assert.fail(`an error was shown instead: ${await error.first().innerText()}`);
+  }
+
+  /** Clicks a button of the modal dialog that says `text`. */
+  async function answerDialog(text: RegExp, button: string): Promise<void> {
+    const dialog = page.locator('.monaco-dialog-box', { hasText: text });
+    await shown(dialog);
+    await dialog.getByRole('button', { name: button, exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+  }
+
+  const toast = (text: RegExp): Locator => page.locator('.notification-toast', { hasText: text });
+
+  async function refExists(ref: string): Promise<boolean> {
+    return git(session.workspace, 'rev-parse', '--quiet', '--verify', ref).then(
+      () => true,
+      () => false,
+    );
+  }
 
   void test('the view lists local branches with main current, and the remote group', () =>
     step('branches-list', async () => {
@@ -116,5 +180,47 @@ void describe('Branches view in VS Code (code-server)', () => {
       await git(session.workspace, 'switch', '--quiet', 'release/1.0');
       await row(tree, 'release/1.0').and(tree.locator('[aria-label*=", current branch"]')).waitFor();
       await statusItem(page, 'MLOps branch: release/1.0').waitFor();
+    }));
+
+  void test('a dirty tree: checkout from the status bar quick pick offers Stash and Continue, switches, keeps the change', () =>
+    step('branches-stash', async () => {
+      const tree = await branchesTree();
+      const params = join(session.workspace, 'params.yaml');
+      writeFileSync(params, 'lr: 0.5\n');
+      await pickFromStatusBar('release/1.0', 'main');
+      await shown(page.locator('.monaco-dialog-box', { hasText: /uncommitted changes/ }));
+      await session.screenshot('vscode-branches-dirty.png');
+      await answerDialog(/uncommitted changes/, 'Stash and Continue');
+      await currentRow(tree, 'main').waitFor();
+      assert.equal(await git(session.workspace, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
+      assert.equal(readFileSync(params, 'utf8'), 'lr: 0.5\n');
+      await git(session.workspace, 'checkout', '--', 'params.yaml');
+    }));
+
+  void test('a merge that conflicts lists the files and Abort Merge puts main back', () =>
+    step('branches-merge-conflict', async () => {
+      const tree = await branchesTree();
+      const before = await git(session.workspace, 'rev-parse', 'HEAD');
+      await fromContextMenu(tree, 'feature/conflict', 'Merge Branch into Current…');
+      const conflict = toast(/stopped on conflicts.*README\.md/);
+      await shown(conflict);
+      assert.ok(await refExists('MERGE_HEAD'), 'the merge is left in progress to resolve or abort');
+      await conflict.getByRole('button', { name: 'Abort Merge' }).click();
+      await toast(/was aborted/).waitFor();
+      assert.equal(await refExists('MERGE_HEAD'), false);
+      assert.equal(await git(session.workspace, 'rev-parse', 'HEAD'), before);
+      assert.equal(readFileSync(join(session.workspace, 'README.md'), 'utf8'), '# main\n');
+    }));
+
+  void test('deleting an unmerged branch takes a confirmation, then a second one to force it', () =>
+    step('branches-delete', async () => {
+      const tree = await branchesTree();
+      await fromContextMenu(tree, 'feature/conflict', 'Delete Branch…');
+      await answerDialog(/Delete the branch feature\/conflict\?/, 'Delete');
+      await shown(page.locator('.monaco-dialog-box', { hasText: /not merged/ }));
+      assert.ok(await refExists('refs/heads/feature/conflict'), 'nothing is deleted before the second confirmation');
+      await answerDialog(/not merged/, 'Delete Anyway');
+      await row(tree, 'feature/conflict').waitFor({ state: 'detached' });
+      assert.equal(await refExists('refs/heads/feature/conflict'), false);
     }));
 });
