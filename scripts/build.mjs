@@ -44,4 +44,16 @@ await Promise.all([
     entryPoints: ['extension/src/webviews/runs-client.ts'],
     outfile: 'dist/webview-runs.js',
   }),
+  // The DAG graph webview's page script, likewise.
+  build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: production,
+    sourcemap: false,
+    logLevel: 'warning',
+    entryPoints: ['extension/src/webviews/dag-graph-client.ts'],
+    outfile: 'dist/webview-dag-graph.js',
+  }),
 ]);

@@ -27,6 +27,11 @@ export const COMMANDS = {
   showRunMetrics: 'mlw.runs.showMetrics',
   pushResults: 'mlw.runs.push',
   pullResults: 'mlw.runs.pull',
+  runPipeline: 'mlw.pipeline.run',
+  runPipelineTask: 'mlw.pipeline.runTask',
+  runPipelineFrom: 'mlw.pipeline.runFrom',
+  explainPipeline: 'mlw.pipeline.explain',
+  showPipelineGraph: 'mlw.pipeline.showGraph',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -56,4 +61,8 @@ export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [
   COMMANDS.rerunRun,
   COMMANDS.pushResults,
   COMMANDS.pullResults,
+  // A DAG run runs its tasks' commands.
+  COMMANDS.runPipeline,
+  COMMANDS.runPipelineTask,
+  COMMANDS.runPipelineFrom,
 ];

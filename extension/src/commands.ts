@@ -8,6 +8,7 @@ import { COMMANDS, COMMANDS_THAT_EXECUTE, type CommandId } from './command-ids';
 import { BRANCH_COMMAND_HANDLERS, type BranchActions } from './views/branches-actions';
 import type { RunsView } from './views/runs';
 import { RUN_COMMAND_HANDLERS } from './views/runs-actions';
+import { DAG_COMMAND_HANDLERS, type DagEditor } from './views/dag-run';
 
 export interface CommandDeps {
   readonly agent: AgentClient;
@@ -18,6 +19,8 @@ export interface CommandDeps {
   readonly branches: { readonly refresh: () => void; readonly actions: BranchActions };
   /** Set by the views registry: the Runs view's refresh and actions. */
   readonly runs: Pick<RunsView, 'refresh' | 'actions'>;
+  /** The DAG editor's run, explain and graph actions (code lenses, editor title). */
+  readonly dag: Pick<DagEditor, 'actions'>;
 }
 
 /** A context-menu command gets the tree node it was invoked on; a palette command gets nothing. */
@@ -39,6 +42,7 @@ const handlers: Record<CommandId, Handler> = {
       refreshPipelines(),
   ...BRANCH_COMMAND_HANDLERS,
   ...RUN_COMMAND_HANDLERS,
+  ...DAG_COMMAND_HANDLERS,
 };
 
 function guarded(

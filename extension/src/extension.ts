@@ -8,6 +8,7 @@ import { AgentClient } from './agent/client';
 import { registerCommands } from './commands';
 import { createAgentStatusItem } from './status';
 import { createViews } from './views';
+import { createDagEditor } from './views/dag-run';
 
 let agent: AgentClient | undefined;
 
@@ -15,12 +16,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('MLOps Workbench');
   agent = new AgentClient(context.extensionPath, output);
   const { views, disposable: viewsDisposable } = createViews(agent);
+  const dag = createDagEditor(agent);
   context.subscriptions.push(
     output,
     agent,
     createAgentStatusItem(agent),
     viewsDisposable,
-    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh, branches: views.branches, runs: views.runs }),
+    dag.disposable,
+    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh, branches: views.branches, runs: views.runs, dag }),
     restartOnSettingChange(agent),
     // The agent learns at start whether the workspace is trusted (initializationOptions).
     vscode.workspace.onDidGrantWorkspaceTrust(() => void agent?.restart()),
