@@ -25,6 +25,7 @@ export const pushResults = defineRequest('mlw/results/push', {
     recorded: z.array(z.string()).describe('Runs whose record was written now.'),
     published: z.array(z.string()).describe('Runs the remote did not have before.'),
     artifacts: ArtifactTransfer.describe('Uploaded before any run ref was pushed.'),
+    models: z.array(z.string()).describe('Model versions (`name v2`) the remote did not have before.'),
   }),
 });
 
@@ -34,6 +35,47 @@ export const pullResults = defineRequest('mlw/results/pull', {
   result: z.object({
     remote: z.string(),
     imported: z.array(z.string()),
+    models: z.array(z.string()).describe('Model versions (`name v2`) new here.'),
     artifacts: ArtifactTransfer.extend({ failed: z.array(z.object({ md5: z.string(), error: z.string() })) }),
   }),
+});
+
+/** A model name: one git ref component (letters, digits, `.`, `_`, `-`; not starting with `.` or `-`). */
+export const ModelName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" or "-", not starting with "." or "-"')
+  .max(100)
+  .refine((name) => !name.includes('..') && !name.endsWith('.lock') && !name.endsWith('.'), 'not a valid git ref component');
+
+/** One version of a named model: a run's artifact, recorded under refs/mlw/models/<name>/v<version>. */
+export const ModelVersion = z.object({
+  format: z.literal(1),
+  name: ModelName,
+  version: z.number().int().min(1),
+  runId: z.string(),
+  artifact: z.object({ path: z.string(), md5: z.string(), size: z.number().int() }),
+  metrics: z.record(z.string(), z.number()).describe("The run's latest value of each metric."),
+  params: z.record(z.string(), z.string()),
+  gitCommit: z.string().nullable().describe('The commit the run ran at.'),
+  promotedBy: z.string().describe('git user.name <user.email> of whoever promoted it.'),
+  promotedAt: z.number().int().describe('Milliseconds since the epoch.'),
+});
+export type ModelVersion = z.output<typeof ModelVersion>;
+
+/** Sent by the extension (the Runs view's Models group): every model version, promoted here or pulled. */
+export const listModels = defineRequest('mlw/models/list', {
+  params: z.object({}).strict(),
+  result: z.object({ models: z.array(ModelVersion).describe('By name, then version.') }),
+});
+
+/** Sent by the extension ("Promote model"): record a run's artifact as the next version of a named model. */
+export const promoteModel = defineRequest('mlw/models/promote', {
+  params: z
+    .object({
+      id: RunId,
+      name: ModelName,
+      artifact: z.string().min(1).optional().describe("The artifact's path as the run recorded it (default: its only one)."),
+    })
+    .strict(),
+  result: ModelVersion,
 });

@@ -1,7 +1,11 @@
-/** `mlw push [RUN…]` and `mlw pull`: publish runs to the team through git, and bring the team's runs in. */
+/**
+ * `mlw push [RUN…]` and `mlw pull`: publish runs (and their artifacts and models) to the team, and
+ * bring the team's in; `mlw models promote|list`: named, versioned models.
+ */
 import type { Command } from 'commander';
 import { stderrLogger } from '../context';
-import { pullRuns, pushRuns } from '../results/publish';
+import { listModels } from '../results/models';
+import { promoteRunModel, pullRuns, pushRuns } from '../results/publish';
 import { repositoryRoot } from '../runs/snapshot';
 import { openWorkspaceRuns } from '../runs/workspace';
 
@@ -41,6 +45,7 @@ export function registerResultsCommands(program: Command): void {
           process.stderr.write(
             `mlw: ${report.published.length} run(s) published to ${report.remote}${report.published.length === 0 ? ' (it had them all)' : ''}\n`,
           );
+          if (report.models.length > 0) process.stderr.write(`mlw: model(s) published: ${report.models.join(', ')}\n`);
         }
       } finally {
         await service.close();
@@ -67,6 +72,7 @@ export function registerResultsCommands(program: Command): void {
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else {
           process.stderr.write(`mlw: ${report.imported.length} new run(s) from ${report.remote}\n`);
+          if (report.models.length > 0) process.stderr.write(`mlw: new model version(s): ${report.models.join(', ')}\n`);
           if (artifacts.remote && artifacts.transferred > 0) {
             process.stderr.write(`mlw: ${artifacts.transferred} artifact object(s) fetched from the data remote ${artifacts.remote}\n`);
           }
@@ -74,5 +80,68 @@ export function registerResultsCommands(program: Command): void {
       } finally {
         await service.close();
       }
+    });
+  registerModelsCommands(program);
+}
+
+interface PromoteOptions {
+  readonly name: string;
+  readonly artifact?: string;
+  readonly remote?: string;
+  readonly json?: boolean;
+}
+
+function registerModelsCommands(program: Command): void {
+  const models = program.command('models').description("Named, versioned models: a run's artifact promoted, recorded in git.");
+  models
+    .command('promote')
+    .description("Record a run's artifact as the next version of a named model (refs/mlw/models/NAME/vN; shared by mlw push).")
+    .argument('<run>', 'a run id or unique prefix')
+    .requiredOption('--name <name>', 'the model name (e.g. iris-classifier)')
+    .option('--artifact <path>', "the artifact's path as the run recorded it (default: its only artifact)")
+    .option('--remote <name>', 'the git remote whose model versions are fetched first (default: the branch upstream, else origin)')
+    .option('--json', 'print the model version as JSON on stdout')
+    .action(async (run: string, options: PromoteOptions) => {
+      const service = openWorkspaceRuns(process.cwd(), stderrLogger);
+      try {
+        const model = await promoteRunModel(service.store, await repositoryRoot(process.cwd()), {
+          runId: run,
+          name: options.name,
+          ...(options.artifact !== undefined ? { artifact: options.artifact } : {}),
+          ...(options.remote !== undefined ? { remote: options.remote } : {}),
+        });
+        if (options.json) process.stdout.write(`${JSON.stringify(model, null, 2)}\n`);
+        else process.stdout.write(`${model.name} v${model.version}: ${model.artifact.path} of run ${model.runId} (share it with mlw push)\n`);
+      } finally {
+        await service.close();
+      }
+    });
+  models
+    .command('list')
+    .description('Every model version, promoted here or pulled from the team.')
+    .option('--json', 'print JSON on stdout')
+    .action(async (options: { json?: boolean }) => {
+      const listed = await listModels(await repositoryRoot(process.cwd()));
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
+        return;
+      }
+      if (listed.length === 0) {
+        process.stderr.write('mlw: no models yet (mlw models promote RUN --name NAME)\n');
+        return;
+      }
+      const rows = listed.map((model) => [
+        model.name,
+        `v${model.version}`,
+        model.runId,
+        model.artifact.path,
+        Object.entries(model.metrics)
+          .map(([metric, value]) => `${metric}=${value}`)
+          .join(' '),
+        `${model.promotedBy.replace(/ <.*>$/, '')} ${new Date(model.promotedAt).toISOString().slice(0, 16).replace('T', ' ')}`,
+      ]);
+      const table = [['NAME', 'VERSION', 'RUN', 'ARTIFACT', 'METRICS', 'PROMOTED'], ...rows];
+      const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+      for (const row of table) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
     });
 }

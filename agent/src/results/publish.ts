@@ -19,6 +19,8 @@ import type { Logger } from '../context';
 import type { RunStore } from '../runs/store';
 import { fetchArtifacts, uploadArtifacts, type ArtifactRef, type ArtifactTransfer } from './artifacts';
 import { REMOTE_TAG, RUNS_REF_PREFIX, runRef, toPublished, type PublishedRun } from './record';
+import type { ModelVersion } from '../../../schemas/protocol/results';
+import { listModelRefs, listModels, modelLabel, modelRef, MODELS_REF_PREFIX, promoteModel } from './models';
 import { listRunRefs, readRunRefs, writeRunRefs } from './refs';
 
 export interface PushReport {
@@ -27,6 +29,8 @@ export interface PushReport {
   readonly recorded: readonly string[];
   /** Refs the remote did not have before this push. */
   readonly published: readonly string[];
+  /** Model versions (`name v2`) the remote did not have before. */
+  readonly models: readonly string[];
   /** The published runs' artifacts on the data remote (uploaded before any ref was pushed). */
   readonly artifacts: ArtifactTransfer;
 }
@@ -34,6 +38,8 @@ export interface PushReport {
 export interface PullReport {
   readonly remote: string;
   readonly imported: readonly string[];
+  /** Model versions (`name v2`) fetched now. */
+  readonly models: readonly string[];
   /** The imported runs' artifacts fetched into the cache (failures listed; the records are in). */
   readonly artifacts: ArtifactTransfer & { readonly failed: readonly { md5: string; error: string }[] };
 }
@@ -92,8 +98,9 @@ async function publisher(repoRoot: string): Promise<{ name: string; email: strin
   return { name: name || 'mlw', email: email || 'mlw@localhost' };
 }
 
-async function remoteRunIds(repoRoot: string, remote: string): Promise<Set<string>> {
-  const { stdout } = await git(['ls-remote', '--refs', remote, 'refs/mlw/runs/*'], { cwd: repoRoot }).catch(
+/** The refs under refs/mlw/ the remote has (runs and models), as full ref names. */
+async function remoteMlwRefs(repoRoot: string, remote: string): Promise<Set<string>> {
+  const { stdout } = await git(['ls-remote', '--refs', remote, `${RUNS_REF_PREFIX}*`, `${MODELS_REF_PREFIX}*`], { cwd: repoRoot }).catch(
     (error: Error) => {
       throw new UserError(`cannot reach the git remote ${remote}: ${error.message}`);
     },
@@ -102,8 +109,7 @@ async function remoteRunIds(repoRoot: string, remote: string): Promise<Set<strin
     stdout
       .split('\n')
       .map((line) => line.split('\t')[1])
-      .filter((ref): ref is string => ref !== undefined && ref.startsWith('refs/mlw/runs/'))
-      .map((ref) => ref.slice('refs/mlw/runs/'.length)),
+      .filter((ref): ref is string => ref !== undefined && ref.startsWith('refs/mlw/')),
   );
 }
 
@@ -132,23 +138,42 @@ export async function pushRuns(
     toRecord.push(toPublished(record, await store.metrics(id), `${author.name} <${author.email}>`));
   }
   await writeRunRefs(repoRoot, toRecord, author);
-  const before = await remoteRunIds(repoRoot, remote);
-  const wanted = candidates.filter((id) => !before.has(id));
+  const before = await remoteMlwRefs(repoRoot, remote);
+  const wanted = candidates.filter((id) => !before.has(runRef(id)));
+  const modelRefs = await listModelRefs(repoRoot);
+  const wantedModels = (await listModels(repoRoot)).filter((model) => !before.has(modelRef(model.name, model.version)));
   // Artifacts first: a failure here throws before any ref leaves this repository.
-  const artifacts = await uploadArtifacts(options.workspaceRoot ?? repoRoot, await artifactsOf(store, wanted, toRecord), options.log ?? silent);
-  if (wanted.length > 0) {
+  const artifacts = await uploadArtifacts(
+    options.workspaceRoot ?? repoRoot,
+    [
+      ...(await artifactsOf(store, wanted, toRecord)),
+      ...wantedModels.map((model) => ({ runId: model.runId, path: model.artifact.path, md5: model.artifact.md5 })),
+    ],
+    options.log ?? silent,
+  );
+  if (wanted.length > 0 || wantedModels.length > 0) {
     // Everything: one wildcard refspec (git matches 1,000 explicit refspecs in quadratic time, ~5 s).
-    const refspecs =
-      options.runIds && options.runIds.length > 0
-        ? wanted.map((id) => `${runRef(id)}:${runRef(id)}`)
-        : [`${RUNS_REF_PREFIX}*:${RUNS_REF_PREFIX}*`];
+    const refspecs = [
+      ...(wanted.length === 0
+        ? []
+        : options.runIds && options.runIds.length > 0
+          ? wanted.map((id) => `${runRef(id)}:${runRef(id)}`)
+          : [`${RUNS_REF_PREFIX}*:${RUNS_REF_PREFIX}*`]),
+      ...(modelRefs.length > 0 ? [`${MODELS_REF_PREFIX}*:${MODELS_REF_PREFIX}*`] : []),
+    ];
     await git(['push', '--atomic', '--quiet', remote, ...refspecs], { cwd: repoRoot }).catch((error: Error) => {
       throw new UserError(
-        `pushing run records to ${remote} failed; nothing was published, run \`mlw push\` again: ${error.message}`,
+        `pushing run records${modelRefs.length > 0 ? ' and models' : ''} to ${remote} failed; nothing was published, run \`mlw push\` again once the cause is fixed (a model version refused as existing: a teammate promoted the same number; see docs/results.md): ${error.message}`,
       );
     });
   }
-  return { remote, recorded: toRecord.map((run) => run.id), published: wanted, artifacts };
+  return {
+    remote,
+    recorded: toRecord.map((run) => run.id),
+    published: wanted,
+    artifacts,
+    models: wantedModels.map(modelLabel),
+  };
 }
 
 export async function pullRuns(
@@ -157,12 +182,14 @@ export async function pullRuns(
   options: PublishOptions = {},
 ): Promise<PullReport> {
   const remote = await chooseRemote(repoRoot, options.remote);
+  const modelsBefore = new Set((await listModelRefs(repoRoot)).map((entry) => entry.ref));
   // No `+`: a record never changes, so a ref that would be rewritten is refused, not overwritten.
-  await git(['fetch', '--quiet', remote, 'refs/mlw/runs/*:refs/mlw/runs/*'], { cwd: repoRoot }).catch(
-    (error: Error) => {
-      throw new UserError(`fetching run records from ${remote} failed: ${error.message}`);
-    },
-  );
+  await git(['fetch', '--quiet', remote, `${RUNS_REF_PREFIX}*:${RUNS_REF_PREFIX}*`, `${MODELS_REF_PREFIX}*:${MODELS_REF_PREFIX}*`], {
+    cwd: repoRoot,
+  }).catch((error: Error) => {
+    throw new UserError(`fetching run records and models from ${remote} failed: ${error.message}`);
+  });
+  const newModels = (await listModels(repoRoot)).filter((model) => !modelsBefore.has(modelRef(model.name, model.version)));
   const ids = await listRunRefs(repoRoot);
   const missing: string[] = [];
   for (const id of ids) if (!(await store.get(id))) missing.push(id);
@@ -170,10 +197,34 @@ export async function pullRuns(
   for (const record of records) await importRun(store, record);
   const artifacts = await fetchArtifacts(
     options.workspaceRoot ?? repoRoot,
-    records.flatMap((record) => record.artifacts.map((artifact) => ({ runId: record.id, path: artifact.path, md5: artifact.md5 }))),
+    [
+      ...records.flatMap((record) => record.artifacts.map((artifact) => ({ runId: record.id, path: artifact.path, md5: artifact.md5 }))),
+      ...newModels.map((model) => ({ runId: model.runId, path: model.artifact.path, md5: model.artifact.md5 })),
+    ],
     options.log ?? silent,
   );
-  return { remote, imported: records.map((record) => record.id), artifacts };
+  return { remote, imported: records.map((record) => record.id), models: newModels.map(modelLabel), artifacts };
+}
+
+/**
+ * Promotes a run's artifact to the next version of a model, after a best-effort fetch of the
+ * team's model refs (so the number follows what the team has; offline, it follows what is here).
+ */
+export async function promoteRunModel(
+  store: RunStore,
+  repoRoot: string,
+  request: { runId: string; name: string; artifact?: string; remote?: string },
+): Promise<ModelVersion> {
+  const remote = await chooseRemote(repoRoot, request.remote).catch(() => undefined);
+  if (remote) {
+    await git(['fetch', '--quiet', remote, `${MODELS_REF_PREFIX}*:${MODELS_REF_PREFIX}*`], { cwd: repoRoot }).catch(() => undefined);
+  }
+  return promoteModel(store, repoRoot, {
+    runId: request.runId,
+    name: request.name,
+    ...(request.artifact !== undefined ? { artifact: request.artifact } : {}),
+    author: await publisher(repoRoot),
+  });
 }
 
 /** Adds a teammate's run to the local store, through the same transitions a local run makes. */

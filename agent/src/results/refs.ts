@@ -76,7 +76,8 @@ export async function readRunRefs(repoRoot: string, ids: readonly string[]): Pro
   return runs;
 }
 
-function runGit(args: readonly string[], cwd: string, input: Buffer): Promise<Buffer> {
+/** Runs git with `input` on stdin and resolves to its stdout (binary-safe). */
+export function runGit(args: readonly string[], cwd: string, input: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', [...args], {
       cwd,

@@ -1,14 +1,15 @@
 /**
- * Push and pull over JSON-RPC: thin handlers over results/publish.ts. They share the runs service's
- * store (the runs RPC module hands it in), so pulled runs reach the Runs view through the same
- * `mlw/runs/changed` notifications as local ones.
+ * Results over JSON-RPC: thin handlers over results/publish.ts and results/models.ts (push, pull,
+ * models). They share the runs service (the runs RPC module hands it in), so pulled runs reach the
+ * Runs view through the same `mlw/runs/changed` notifications as local ones.
  */
-import { pullResults, pushResults } from '../../../schemas/protocol/results';
+import { listModels as listModelsRequest, promoteModel, pullResults, pushResults } from '../../../schemas/protocol/results';
 import type { Logger } from '../context';
 import { handle, type HandlerEntry } from '../rpc/handlers';
 import type { RunService } from '../runs/service';
 import { repositoryRoot } from '../runs/snapshot';
-import { pullRuns, pushRuns } from './publish';
+import { listModels } from './models';
+import { promoteRunModel, pullRuns, pushRuns } from './publish';
 
 export function resultsHandlers(workspaceRoot: string, service: () => RunService, log: Logger): HandlerEntry[] {
   return [
@@ -19,19 +20,34 @@ export function resultsHandlers(workspaceRoot: string, service: () => RunService
         workspaceRoot,
         log,
       });
-      return { remote: report.remote, recorded: [...report.recorded], published: [...report.published], artifacts: report.artifacts };
+      return {
+        remote: report.remote,
+        recorded: [...report.recorded],
+        published: [...report.published],
+        models: [...report.models],
+        artifacts: report.artifacts,
+      };
     }),
     handle(pullResults, async (params) => {
-      const report = await pullRuns(
-        service().store,
-        await repositoryRoot(workspaceRoot),
-        { ...(params.remote ? { remote: params.remote } : {}), workspaceRoot, log },
-      );
+      const report = await pullRuns(service().store, await repositoryRoot(workspaceRoot), {
+        ...(params.remote ? { remote: params.remote } : {}),
+        workspaceRoot,
+        log,
+      });
       return {
         remote: report.remote,
         imported: [...report.imported],
+        models: [...report.models],
         artifacts: { ...report.artifacts, failed: [...report.artifacts.failed] },
       };
     }),
+    handle(listModelsRequest, async () => ({ models: await listModels(await repositoryRoot(workspaceRoot)) })),
+    handle(promoteModel, async (params) =>
+      promoteRunModel(service().store, await repositoryRoot(workspaceRoot), {
+        runId: params.id,
+        name: params.name,
+        ...(params.artifact !== undefined ? { artifact: params.artifact } : {}),
+      }),
+    ),
   ];
 }
