@@ -153,9 +153,15 @@ export function createBranchActions(agent: AgentClient, listing: BranchListing):
     inform(mergeOutcomeText(result.outcome, 'the branch', result.head));
   }
 
-  async function reportConflicts(name: string, head: HeadState, conflicts: readonly string[]): Promise<void> {
+  async function reportConflicts(
+    name: string,
+    head: HeadState,
+    conflicts: readonly string[],
+    stash: StashOutcome | null,
+  ): Promise<void> {
+    const stashText = stashOutcomeText(stash);
     const choice = await vscode.window.showWarningMessage(
-      `MLOps: ${mergeOutcomeText('conflicts', name, head)} Conflicted: ${conflicts.join(', ')}. Resolve them and commit, or abort the merge.`,
+      `MLOps: ${mergeOutcomeText('conflicts', name, head)} Conflicted: ${conflicts.join(', ')}. Resolve them and commit, or abort the merge.${stashText === null ? '' : ` ${stashText}`}`,
       'Open Files',
       'Abort Merge',
     );
@@ -235,7 +241,7 @@ export function createBranchActions(agent: AgentClient, listing: BranchListing):
       const result = await withStashOffer((stash) => agent.request(mergeBranch, { name, stash }));
       refresh();
       if (result === undefined) return;
-      if (result.outcome === 'conflicts') await reportConflicts(name, result.head, result.conflicts);
+      if (result.outcome === 'conflicts') await reportConflicts(name, result.head, result.conflicts, result.stash);
       else inform(mergeOutcomeText(result.outcome, name, result.head), result.stash);
     },
 
