@@ -79,3 +79,19 @@ export const promoteModel = defineRequest('mlw/models/promote', {
     .strict(),
   result: ModelVersion,
 });
+
+/**
+ * Sent by the extension ("Reproduce"): a git worktree at the run's commit (its recorded uncommitted
+ * changes applied) under .mlw/reproduce/<id>, its datasets checked out there, and the same task
+ * with the same params started again; the new run is tagged `reproduces=<id>` and is followed like
+ * any other through mlw/runs/changed.
+ */
+export const reproduceRun = defineRequest('mlw/runs/reproduce', {
+  params: z.object({ id: RunId }).strict(),
+  result: z.object({
+    original: z.string(),
+    ids: z.array(z.string()).describe('The reproduction run(s).'),
+    worktree: z.string().describe('Absolute path of the worktree it runs in.'),
+    datasets: z.array(z.string()).describe('Datasets checked out in the worktree.'),
+  }),
+});

@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 import { stderrLogger } from '../context';
 import { listModels } from '../results/models';
 import { promoteRunModel, pullRuns, pushRuns } from '../results/publish';
+import { reproduceRun, sideBySide, type MetricSideBySide } from '../results/reproduce';
+import { UserError } from '../errors';
+import { logLine } from '../runs/format';
 import { repositoryRoot } from '../runs/snapshot';
 import { openWorkspaceRuns } from '../runs/workspace';
 
@@ -82,6 +85,49 @@ export function registerResultsCommands(program: Command): void {
       }
     });
   registerModelsCommands(program);
+  registerReproduceCommand(program);
+}
+
+/** `mlw runs reproduce RUN`, added to the `runs` command registered by cli/runs.ts. */
+function registerReproduceCommand(program: Command): void {
+  const runs = program.commands.find((command) => command.name() === 'runs') ?? program.command('runs');
+  runs
+    .command('reproduce')
+    .description(
+      "Re-run a run (yours or a teammate's) at its commit and dataset versions, in its environment, in a worktree under .mlw/reproduce/; prints both runs' metrics side by side.",
+    )
+    .argument('<run>', 'a run id or unique prefix')
+    .option('--json', 'print {original, reproduction, metrics} as JSON on stdout')
+    .action(async (run: string, options: { json?: boolean }) => {
+      const service = openWorkspaceRuns(process.cwd(), stderrLogger);
+      try {
+        const reproduction = await reproduceRun(service, run, stderrLogger);
+        process.stderr.write(
+          `mlw: reproducing run ${reproduction.original} as ${reproduction.ids.join(', ')} in ${reproduction.worktree}${reproduction.datasets.length > 0 ? ` (datasets: ${reproduction.datasets.join(', ')})` : ''}\n`,
+        );
+        service.on('log', (id, entries) => {
+          if (!reproduction.ids.includes(id)) return;
+          for (const entry of entries) process.stderr.write(`${logLine(entry)}\n`);
+        });
+        const original = await service.get(reproduction.original);
+        const results = await Promise.all(reproduction.ids.map((id) => service.finished(id)));
+        const report = results.map((again) => ({ reproduction: again.id, status: again.status, metrics: sideBySide(original, again) }));
+        if (options.json) process.stdout.write(`${JSON.stringify({ original: original.id, worktree: reproduction.worktree, runs: report }, null, 2)}\n`);
+        else for (const entry of report) process.stdout.write(metricsTable(original.id, entry.reproduction, entry.metrics));
+        const failed = results.filter((again) => again.status !== 'succeeded');
+        if (failed.length > 0) throw new UserError(`the reproduction ${failed[0]!.id} ${failed[0]!.status}: see \`mlw runs logs ${failed[0]!.id}\``);
+      } finally {
+        await service.close();
+      }
+    });
+}
+
+function metricsTable(originalId: string, reproductionId: string, metrics: readonly MetricSideBySide[]): string {
+  const show = (value: number | null) => (value === null ? '—' : String(value));
+  const rows = [['METRIC', originalId, reproductionId], ...metrics.map((metric) => [metric.name, show(metric.original), show(metric.reproduction)])];
+  if (metrics.length === 0) rows.push(['(no metrics)', '', '']);
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`).join('');
 }
 
 interface PromoteOptions {

@@ -1,15 +1,22 @@
 /**
- * Results over JSON-RPC: thin handlers over results/publish.ts and results/models.ts (push, pull,
- * models). They share the runs service (the runs RPC module hands it in), so pulled runs reach the
+ * Results over JSON-RPC: thin handlers over results/publish.ts, models.ts and reproduce.ts (push,
+ * pull, models, reproduce). They share the runs service (the runs RPC module hands it in), so pulled runs reach the
  * Runs view through the same `mlw/runs/changed` notifications as local ones.
  */
-import { listModels as listModelsRequest, promoteModel, pullResults, pushResults } from '../../../schemas/protocol/results';
+import {
+  listModels as listModelsRequest,
+  promoteModel,
+  pullResults,
+  pushResults,
+  reproduceRun as reproduceRequest,
+} from '../../../schemas/protocol/results';
 import type { Logger } from '../context';
 import { handle, type HandlerEntry } from '../rpc/handlers';
 import type { RunService } from '../runs/service';
 import { repositoryRoot } from '../runs/snapshot';
 import { listModels } from './models';
 import { promoteRunModel, pullRuns, pushRuns } from './publish';
+import { reproduceRun } from './reproduce';
 
 export function resultsHandlers(workspaceRoot: string, service: () => RunService, log: Logger): HandlerEntry[] {
   return [
@@ -49,5 +56,9 @@ export function resultsHandlers(workspaceRoot: string, service: () => RunService
         ...(params.artifact !== undefined ? { artifact: params.artifact } : {}),
       }),
     ),
+    handle(reproduceRequest, async (params) => {
+      const reproduction = await reproduceRun(service(), params.id, log);
+      return { ...reproduction, ids: [...reproduction.ids], datasets: [...reproduction.datasets] };
+    }),
   ];
 }
