@@ -27,6 +27,13 @@ export const COMMANDS = {
   showRunMetrics: 'mlw.runs.showMetrics',
   pushResults: 'mlw.runs.push',
   pullResults: 'mlw.runs.pull',
+  refreshDatasets: 'mlw.datasets.refresh',
+  addDataset: 'mlw.datasets.add',
+  checkoutDataset: 'mlw.datasets.checkout',
+  checkoutDatasetVersion: 'mlw.datasets.checkoutVersion',
+  pushDataset: 'mlw.datasets.push',
+  pullDataset: 'mlw.datasets.pull',
+  promoteModel: 'mlw.runs.promoteModel',
   runPipeline: 'mlw.pipeline.run',
   runPipelineTask: 'mlw.pipeline.runTask',
   runPipelineFrom: 'mlw.pipeline.runFrom',
@@ -61,8 +68,13 @@ export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [
   COMMANDS.rerunRun,
   COMMANDS.pushResults,
   COMMANDS.pullResults,
+  // Promoting writes git refs, which runs the repository's reference-transaction hook.
+  COMMANDS.promoteModel,
   // A DAG run runs its tasks' commands.
   COMMANDS.runPipeline,
   COMMANDS.runPipelineTask,
   COMMANDS.runPipelineFrom,
+  // Data transfers read remote credentials as DVC does: an AWS profile's credential_process runs a command.
+  COMMANDS.pushDataset,
+  COMMANDS.pullDataset,
 ];

@@ -6,8 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { listPipelines } from '../../../schemas/protocol/dag';
-import { pullResults, pushResults } from '../../../schemas/protocol/results';
-import { cancelRun, deleteRun, rerunRun, startRun, type RunSummary } from '../../../schemas/protocol/runs';
+import { ModelName, promoteModel, pullResults, pushResults } from '../../../schemas/protocol/results';
+import { cancelRun, deleteRun, getRun, rerunRun, startRun, type RunSummary } from '../../../schemas/protocol/runs';
 import type { AgentClient } from '../agent/client';
 import { COMMANDS, type CommandId } from '../command-ids';
 import type { Handler } from '../commands';
@@ -25,6 +25,7 @@ export interface RunActions extends vscode.Disposable {
   readonly showMetrics: (node?: unknown) => Promise<void>;
   readonly push: (node?: unknown, selected?: unknown) => Promise<void>;
   readonly pull: () => Promise<void>;
+  readonly promote: (node?: unknown) => Promise<void>;
 }
 
 interface RunActionDeps {
@@ -168,6 +169,38 @@ export function createRunActions(deps: RunActionDeps): RunActions {
         `MLOps: ${report.imported.length} new run(s) from ${report.remote}${report.imported.length === 0 ? '' : ', marked remote'}.`,
       );
     },
+    promote: async (node) => {
+      const run = await pickRun(node, 'Promote Model', (candidate) => candidate.status === 'succeeded');
+      if (!run) return;
+      const { artifacts } = await agent.request(getRun, { id: run.id });
+      if (artifacts.length === 0) {
+        void vscode.window.showInformationMessage(`MLOps: run ${run.name} recorded no artifact to promote.`);
+        return;
+      }
+      const artifact =
+        artifacts.length === 1
+          ? artifacts[0]!.path
+          : await vscode.window.showQuickPick(
+              artifacts.map((entry) => entry.path),
+              { title: 'Promote Model: the artifact' },
+            );
+      if (artifact === undefined) return;
+      const name = await vscode.window.showInputBox({
+        title: `Promote ${artifact} of ${run.name}`,
+        prompt: 'The model name; the artifact becomes its next version',
+        value: (run.task ?? run.name).split('@')[0],
+        validateInput: (value) => {
+          const parsed = ModelName.safeParse(value);
+          return parsed.success ? undefined : parsed.error.issues[0]?.message;
+        },
+      });
+      if (name === undefined) return;
+      const model = await agent.request(promoteModel, { id: run.id, name, artifact });
+      deps.reload();
+      void vscode.window.showInformationMessage(
+        `MLOps: ${model.name} v${model.version} is ${artifact} of run ${run.name}.`,
+      );
+    },
     dispose: () => {
       logs.dispose();
       panels.dispose();
@@ -216,4 +249,8 @@ export const RUN_COMMAND_HANDLERS = {
     ({ runs }) =>
     () =>
       runs.actions.pull(),
+  [COMMANDS.promoteModel]:
+    ({ runs }) =>
+    (node) =>
+      runs.actions.promote(node),
 } satisfies Partial<Record<CommandId, Handler>>;

@@ -4,6 +4,7 @@
  * run's label, description and status icon; and the children of a run (params, latest metrics,
  * artifacts, log).
  */
+import type { ModelVersion } from '../../../schemas/protocol/results';
 import type { RunRecord, RunStatus, RunSummary } from '../../../schemas/protocol/runs';
 
 /** The tag `mlw pull` gives teammates' runs (agent/src/results/record.ts). */
@@ -287,6 +288,9 @@ export function taskChoices(
 }
 
 export type RunNode =
+  | { readonly kind: 'models'; readonly groups: readonly ModelGroup[] }
+  | { readonly kind: 'model'; readonly group: ModelGroup }
+  | { readonly kind: 'modelVersion'; readonly model: ModelVersion }
   | { readonly kind: 'branch'; readonly group: BranchGroup }
   | { readonly kind: 'dagRun'; readonly group: DagRunGroup }
   | { readonly kind: 'run'; readonly run: RunSummary }
@@ -297,4 +301,50 @@ export function runOfNode(node: unknown): RunSummary | undefined {
   if (typeof node !== 'object' || node === null || !('kind' in node)) return undefined;
   const typed = node as RunNode;
   return typed.kind === 'run' || typed.kind === 'child' ? typed.run : undefined;
+}
+
+/** One model name and its versions, newest first (the Runs view's Models group). */
+export interface ModelGroup {
+  readonly name: string;
+  readonly description: string;
+  readonly versions: readonly ModelVersion[];
+}
+
+export function groupModels(models: readonly ModelVersion[]): ModelGroup[] {
+  const byName = new Map<string, ModelVersion[]>();
+  for (const model of models) byName.set(model.name, [...(byName.get(model.name) ?? []), model]);
+  return [...byName.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, versions]) => {
+      const sorted = [...versions].sort((a, b) => b.version - a.version);
+      return {
+        name,
+        description: `latest v${sorted[0]!.version} · ${sorted.length} version${sorted.length === 1 ? '' : 's'}`,
+        versions: sorted,
+      };
+    });
+}
+
+/** "acc 0.93 · run abcd1234 · model.pkl" — its metrics first: what one compares versions by. */
+export function modelDescription(model: ModelVersion): string {
+  const metrics = Object.entries(model.metrics)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .slice(0, 3)
+    .map(([name, value]) => `${name} ${formatNumber(value)}`);
+  return [
+    ...(metrics.length > 0 ? [metrics.join(', ')] : []),
+    `run ${model.runId.slice(0, 8)}`,
+    model.artifact.path,
+  ].join(' · ');
+}
+
+export function modelTooltip(model: ModelVersion): string {
+  return [
+    `${model.name} v${model.version}`,
+    `artifact: ${model.artifact.path} (${formatBytes(model.artifact.size)}, md5 ${model.artifact.md5})`,
+    `run: ${model.runId}`,
+    `commit: ${model.gitCommit?.slice(0, 12) ?? 'none'}`,
+    `promoted by ${model.promotedBy} on ${new Date(model.promotedAt).toISOString()}`,
+    ...Object.entries(model.params).map(([name, value]) => `param ${name} = ${value}`),
+  ].join('\n');
 }

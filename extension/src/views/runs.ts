@@ -5,13 +5,17 @@
  * are marked remote. The agent is asked for the listing once per connection.
  */
 import * as vscode from 'vscode';
+import { listModels, type ModelVersion } from '../../../schemas/protocol/results';
 import { getRun, listRuns, runsChanged, type RunSummary } from '../../../schemas/protocol/runs';
 import { AgentNotReadyError, type AgentClient } from '../agent/client';
 import { describeAgentState } from '../agent/state';
 import { COMMANDS } from '../command-ids';
 import { createRunActions, type RunActions } from './runs-actions';
 import {
+  groupModels,
   groupRuns,
+  modelDescription,
+  modelTooltip,
   runContextValue,
   runDescription,
   RunsCache,
@@ -35,6 +39,8 @@ class RunsProvider implements vscode.TreeDataProvider<RunNode> {
   readonly onDidChangeTreeData = this.changed.event;
   readonly cache = new RunsCache();
   private loaded: Promise<void> | undefined;
+  /** Model versions change only through promote and pull (git refs), so they are asked for on reload. */
+  private models: ModelVersion[] = [];
   private redrawScheduled = false;
   onMessage: (message: string | undefined) => void = () => undefined;
 
@@ -63,6 +69,31 @@ class RunsProvider implements vscode.TreeDataProvider<RunNode> {
 
   getTreeItem(node: RunNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'models': {
+        const item = new vscode.TreeItem('Models', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'models';
+        item.description = `${node.groups.length}`;
+        item.iconPath = new vscode.ThemeIcon('library');
+        item.contextValue = 'mlw.runs.models';
+        return item;
+      }
+      case 'model': {
+        const item = new vscode.TreeItem(node.group.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `model:${node.group.name}`;
+        item.description = node.group.description;
+        item.iconPath = new vscode.ThemeIcon('package');
+        item.contextValue = 'mlw.model';
+        return item;
+      }
+      case 'modelVersion': {
+        const item = new vscode.TreeItem(`v${node.model.version}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `model:${node.model.name}:v${node.model.version}`;
+        item.description = modelDescription(node.model);
+        item.tooltip = modelTooltip(node.model);
+        item.iconPath = new vscode.ThemeIcon('tag');
+        item.contextValue = 'mlw.modelVersion';
+        return item;
+      }
       case 'branch': {
         const item = new vscode.TreeItem(node.group.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = node.group.key;
@@ -90,6 +121,12 @@ class RunsProvider implements vscode.TreeDataProvider<RunNode> {
   async getChildren(node?: RunNode): Promise<RunNode[]> {
     if (node === undefined) return this.roots();
     switch (node.kind) {
+      case 'models':
+        return node.groups.map((group) => ({ kind: 'model', group }));
+      case 'model':
+        return node.group.versions.map((model) => ({ kind: 'modelVersion', model }));
+      case 'modelVersion':
+        return [];
       case 'branch':
         return node.group.children.map((child) =>
           'kind' in child ? { kind: 'dagRun', group: child } : { kind: 'run', run: child },
@@ -105,7 +142,17 @@ class RunsProvider implements vscode.TreeDataProvider<RunNode> {
 
   private async roots(): Promise<RunNode[]> {
     try {
-      this.loaded ??= this.agent.request(listRuns, { limit: LISTED_RUNS }).then((runs) => this.cache.reset(runs));
+      this.loaded ??= Promise.all([
+        this.agent.request(listRuns, { limit: LISTED_RUNS }),
+        // The Models group is an extra: a failure to list models must not hide the runs.
+        this.agent.request(listModels, {}).then(
+          ({ models }) => models,
+          () => [],
+        ),
+      ]).then(([runs, models]) => {
+        this.cache.reset(runs);
+        this.models = models;
+      });
       await this.loaded;
       this.onMessage(undefined);
     } catch (error) {
@@ -117,7 +164,9 @@ class RunsProvider implements vscode.TreeDataProvider<RunNode> {
       );
       return [];
     }
-    return groupRuns(this.cache.all()).map((group) => ({ kind: 'branch', group }));
+    const models = groupModels(this.models);
+    const branches: RunNode[] = groupRuns(this.cache.all()).map((group) => ({ kind: 'branch', group }));
+    return models.length > 0 ? [{ kind: 'models', groups: models }, ...branches] : branches;
   }
 
   private async runChildren(run: RunSummary): Promise<RunNode[]> {

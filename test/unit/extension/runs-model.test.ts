@@ -11,7 +11,10 @@ import {
   formatBytes,
   formatDuration,
   formatNumber,
+  groupModels,
   groupRuns,
+  modelDescription,
+  modelTooltip,
   runContextValue,
   runDescription,
   RunsCache,
@@ -196,5 +199,40 @@ void describe('formatting and task choices', () => {
       { label: 'train@rf', description: 'a.dag.yaml', dagFile: '/ws/a.dag.yaml', task: 'train@rf' },
       { label: 'train@gb', description: 'a.dag.yaml', dagFile: '/ws/a.dag.yaml', task: 'train@gb' },
     ]);
+  });
+});
+
+void describe('models group', () => {
+  const version = (name: string, v: number, metrics: Record<string, number> = {}) => ({
+    format: 1 as const,
+    name,
+    version: v,
+    runId: `abcdef12345${v}`,
+    artifact: { path: 'model.pkl', md5: '0123456789abcdef0123456789abcdef', size: 4096 },
+    metrics,
+    params: { lr: '0.1' },
+    gitCommit: '0123456789abcdef',
+    promotedBy: 'Ada <ada@example.invalid>',
+    promotedAt: 0,
+  });
+
+  void test('models by name, versions newest first, described by their metrics, run and artifact', () => {
+    const groups = groupModels([
+      version('iris', 1),
+      version('iris', 3, { acc: 0.9312 }),
+      version('base', 1),
+      version('iris', 2),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => `${g.name}: ${g.description}`),
+      ['base: latest v1 · 1 version', 'iris: latest v3 · 3 versions'],
+    );
+    assert.deepEqual(
+      groups[1]!.versions.map((v) => v.version),
+      [3, 2, 1],
+    );
+    assert.equal(modelDescription(groups[1]!.versions[0]!), 'acc 0.9312 · run abcdef12 · model.pkl');
+    assert.equal(modelDescription(groups[0]!.versions[0]!), 'run abcdef12 · model.pkl');
+    assert.match(modelTooltip(groups[0]!.versions[0]!), /promoted by Ada <ada@example\.invalid>[^]*param lr = 0\.1/);
   });
 });
