@@ -9,6 +9,7 @@ import { BRANCH_COMMAND_HANDLERS, type BranchActions } from './views/branches-ac
 import type { RunsView } from './views/runs';
 import { RUN_COMMAND_HANDLERS } from './views/runs-actions';
 import { DAG_COMMAND_HANDLERS, type DagEditor } from './views/dag-run';
+import { DATASET_COMMAND_HANDLERS, type DatasetsView } from './views/datasets';
 
 export interface CommandDeps {
   readonly agent: AgentClient;
@@ -21,6 +22,8 @@ export interface CommandDeps {
   readonly runs: Pick<RunsView, 'refresh' | 'actions'>;
   /** The DAG editor's run, explain and graph actions (code lenses, editor title). */
   readonly dag: Pick<DagEditor, 'actions'>;
+  /** Set by the views registry: the Datasets view's refresh and actions. */
+  readonly datasets: Pick<DatasetsView, 'refresh' | 'actions'>;
 }
 
 /** A context-menu command gets the tree node it was invoked on; a palette command gets nothing. */
@@ -43,6 +46,7 @@ const handlers: Record<CommandId, Handler> = {
   ...BRANCH_COMMAND_HANDLERS,
   ...RUN_COMMAND_HANDLERS,
   ...DAG_COMMAND_HANDLERS,
+  ...DATASET_COMMAND_HANDLERS,
 };
 
 function guarded(

@@ -82,14 +82,18 @@ export class AgentClient implements vscode.Disposable {
     });
   }
 
-  /** Sends a declared request; the result is checked against the declaration's zod schema. */
+  /**
+   * Sends a declared request; the result is checked against the declaration's zod schema. A
+   * `token` cancelled (a progress notification's Cancel) sends $/cancelRequest to the agent.
+   */
   async request<P extends z.ZodType, R extends z.ZodType>(
     declaration: RequestType<P, R>,
     params: z.input<P>,
+    token?: vscode.CancellationToken,
   ): Promise<z.output<R>> {
     const connection = this.connection;
     if (connection === undefined || this.currentState.kind !== 'ready') throw new AgentNotReadyError(this.currentState);
-    const raw: unknown = await connection.client.sendRequest(declaration.method, params);
+    const raw: unknown = await connection.client.sendRequest(declaration.method, params, token);
     const parsed = declaration.result.safeParse(raw);
     if (!parsed.success) {
       throw new Error(`The agent's answer to ${declaration.method} is malformed:\n${z.prettifyError(parsed.error)}`);

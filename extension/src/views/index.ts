@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { AgentClient } from '../agent/client';
 import { createBranchesView, type BranchesView } from './branches';
 import { createPipelinesView } from './pipelines';
+import { createDatasetsView, type DatasetsView } from './datasets';
 import { createRunsView, type RunsView } from './runs';
 
 export interface View {
@@ -19,6 +20,7 @@ export interface Views {
   readonly pipelines: View;
   readonly branches: BranchesView;
   readonly runs: RunsView;
+  readonly datasets: DatasetsView;
 }
 
 type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => Views[K] };
@@ -27,6 +29,7 @@ const VIEW_FACTORIES: ViewFactories = {
   pipelines: createPipelinesView,
   branches: createBranchesView,
   runs: createRunsView,
+  datasets: createDatasetsView,
 };
 
 export function createViews(agent: AgentClient): { views: Views; disposable: vscode.Disposable } {
@@ -34,6 +37,7 @@ export function createViews(agent: AgentClient): { views: Views; disposable: vsc
     pipelines: VIEW_FACTORIES.pipelines(agent),
     branches: VIEW_FACTORIES.branches(agent),
     runs: VIEW_FACTORIES.runs(agent),
+    datasets: VIEW_FACTORIES.datasets(agent),
   } satisfies Views;
   return { views, disposable: vscode.Disposable.from(...Object.values(views).map((view) => view.disposable)) };
 }
