@@ -34,11 +34,18 @@ export const COMMANDS = {
   pushDataset: 'mlw.datasets.push',
   pullDataset: 'mlw.datasets.pull',
   promoteModel: 'mlw.runs.promoteModel',
+  reproduceRun: 'mlw.runs.reproduce',
   runPipeline: 'mlw.pipeline.run',
   runPipelineTask: 'mlw.pipeline.runTask',
   runPipelineFrom: 'mlw.pipeline.runFrom',
   explainPipeline: 'mlw.pipeline.explain',
   showPipelineGraph: 'mlw.pipeline.showGraph',
+  refreshEnvironments: 'mlw.environments.refresh',
+  buildEnvironment: 'mlw.environments.build',
+  rebuildEnvironment: 'mlw.environments.rebuild',
+  removeEnvironment: 'mlw.environments.remove',
+  openEnvironmentTerminal: 'mlw.environments.openTerminal',
+  containerizeEnvironment: 'mlw.environments.containerize',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -70,6 +77,8 @@ export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [
   COMMANDS.pullResults,
   // Promoting writes git refs, which runs the repository's reference-transaction hook.
   COMMANDS.promoteModel,
+  // Reproducing checks out the run's commit in a worktree and runs its task there.
+  COMMANDS.reproduceRun,
   // A DAG run runs its tasks' commands.
   COMMANDS.runPipeline,
   COMMANDS.runPipelineTask,
@@ -77,4 +86,10 @@ export const COMMANDS_THAT_EXECUTE: readonly CommandId[] = [
   // Data transfers read remote credentials as DVC does: an AWS profile's credential_process runs a command.
   COMMANDS.pushDataset,
   COMMANDS.pullDataset,
+  // Building runs the Dockerfile's RUN steps or pip/conda installs (setup scripts); a terminal runs a
+  // shell in the environment; conda's remove runs packages' unlink scripts.
+  COMMANDS.buildEnvironment,
+  COMMANDS.rebuildEnvironment,
+  COMMANDS.removeEnvironment,
+  COMMANDS.openEnvironmentTerminal,
 ];

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { listPipelines } from '../../../schemas/protocol/dag';
-import { ModelName, promoteModel, pullResults, pushResults } from '../../../schemas/protocol/results';
+import { ModelName, promoteModel, pullResults, pushResults, reproduceRun } from '../../../schemas/protocol/results';
 import { cancelRun, deleteRun, getRun, rerunRun, startRun, type RunSummary } from '../../../schemas/protocol/runs';
 import type { AgentClient } from '../agent/client';
 import { COMMANDS, type CommandId } from '../command-ids';
@@ -26,6 +26,7 @@ export interface RunActions extends vscode.Disposable {
   readonly push: (node?: unknown, selected?: unknown) => Promise<void>;
   readonly pull: () => Promise<void>;
   readonly promote: (node?: unknown) => Promise<void>;
+  readonly reproduce: (node?: unknown) => Promise<void>;
 }
 
 interface RunActionDeps {
@@ -201,6 +202,21 @@ export function createRunActions(deps: RunActionDeps): RunActions {
         `MLOps: ${model.name} v${model.version} is ${artifact} of run ${run.name}.`,
       );
     },
+    reproduce: async (node) => {
+      const run = await pickRun(node, 'Reproduce Run', (candidate) => !LIVE.has(candidate.status));
+      if (!run) return;
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `MLOps: reproducing ${run.name} at its commit…` },
+        () => agent.request(reproduceRun, { id: run.id }),
+      );
+      const COMPARE = 'Compare';
+      const answer = await vscode.window.showInformationMessage(
+        `MLOps: reproducing ${run.name} as ${result.ids.map((id) => id.slice(0, 8)).join(', ')} in ${result.worktree}` +
+          (result.datasets.length > 0 ? ` (datasets: ${result.datasets.join(', ')})` : ''),
+        COMPARE,
+      );
+      if (answer === COMPARE) panels.showComparison([run.id, ...result.ids]);
+    },
     dispose: () => {
       logs.dispose();
       panels.dispose();
@@ -253,4 +269,8 @@ export const RUN_COMMAND_HANDLERS = {
     ({ runs }) =>
     (node) =>
       runs.actions.promote(node),
+  [COMMANDS.reproduceRun]:
+    ({ runs }) =>
+    (node) =>
+      runs.actions.reproduce(node),
 } satisfies Partial<Record<CommandId, Handler>>;
