@@ -144,3 +144,8 @@ export function concernsDatasets(relativePath: string, datasetPaths: readonly st
 export function isForceable(message: string): boolean {
   return /--force\b/.test(message);
 }
+
+/** A checkout refused because objects are not in the cache (the agent says to fetch them first). */
+export function isNotCached(message: string): boolean {
+  return /is not in the cache|are not in the cache/.test(message) && /fetch (it|them) first/.test(message);
+}

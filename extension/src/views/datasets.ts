@@ -31,6 +31,7 @@ import {
   datasetStates,
   datasetTooltip,
   isForceable,
+  isNotCached,
   stateIcon,
   transferProgressText,
   transferSummary,
@@ -304,7 +305,22 @@ function createActions(agent: AgentClient, provider: DatasetsProvider): DatasetA
         return;
       }
       const { status, version } = chosen;
-      await checkout([status.path], version.commit, `${status.path} at ${version.commit.slice(0, 8)}`);
+      const what = `${status.path} at ${version.commit.slice(0, 8)}`;
+      try {
+        await checkout([status.path], version.commit, what);
+      } catch (error) {
+        // An older version's objects are often only on the remote: offer to pull them (as pull does, trusted only).
+        if (!isNotCached(errorText(error)) || !vscode.workspace.isTrusted) throw error;
+        const answer = await vscode.window.showWarningMessage(
+          `${errorText(error)}\n\nPull ${what} from the remote?`,
+          { modal: true },
+          'Pull',
+        );
+        if (answer !== 'Pull') return;
+        await transfer(`pulling ${what}`, (progressToken, token) =>
+          agent.request(pullDatasets, { paths: [status.path], rev: version.commit, progressToken }, token),
+        );
+      }
     },
     push: async (node) => {
       const target = await pickDataset(node, 'Push: which dataset?');

@@ -9,6 +9,7 @@ import {
   datasetTooltip,
   formatSize,
   isForceable,
+  isNotCached,
   transferProgressText,
   transferSummary,
   versionLabel,
@@ -156,5 +157,19 @@ void describe('which file events refresh the view', () => {
       true,
     );
     assert.equal(isForceable('data: 3 object(s) are not in the cache; fetch them first'), false);
+    assert.equal(
+      isNotCached('data: 3 object(s) are not in the cache (first: ab12); fetch them first (mlw data fetch data)'),
+      true,
+    );
+    assert.equal(
+      isNotCached(
+        'data: checkout would overwrite or remove 2 file(s) whose content is not in the cache (a); add them first or use --force',
+      ),
+      false,
+    );
+    assert.equal(
+      isNotCached('data: its listing x.dir is not in the cache; fetch it first (mlw data fetch data)'),
+      true,
+    );
   });
 });
