@@ -4,7 +4,7 @@
  * same functions the unit tests check. Clicking a run in the comparison asks for its metrics.
  */
 import { z } from 'zod';
-import type { MetricSeries } from '../../../schemas/protocol/runs';
+import type { MetricPoint, MetricSeries } from '../../../schemas/protocol/runs';
 import { escapeHtml } from './html';
 import { FromWebview, ToWebview, type MetricsRun } from './runs-messages';
 import { compareHtml, mergePoints, metricsHtml } from './runs-html';
@@ -36,6 +36,9 @@ function post(message: FromWebview): void {
 
 let metricsRun: MetricsRun | undefined;
 let series: MetricSeries[] = [];
+// Points that arrived live: the series the extension sends may have been read before some of them
+// (its answer and the notifications race), so they are merged into it rather than replaced by it.
+const livePoints: MetricPoint[] = [];
 
 function render(html: string): void {
   if (root) root.innerHTML = html;
@@ -54,9 +57,10 @@ function receive(raw: unknown): void {
       return;
     case 'metrics':
       metricsRun = message.run;
-      series = message.series;
+      series = mergePoints(message.series, livePoints);
       break;
     case 'points':
+      livePoints.push(...message.points);
       series = mergePoints(series, message.points);
       break;
     case 'status':

@@ -1,7 +1,8 @@
 /**
  * The runs webviews' page script, run against stand-ins for the three browser globals it touches:
- * it says it is ready, renders a metrics message, grows the chart on live points, refuses a
- * malformed message (naming the field) and posts openMetrics when a run link is clicked.
+ * it says it is ready, renders a metrics message (keeping live points that overtook it), grows the
+ * chart on live points, refuses a malformed message (naming the field) and posts openMetrics when a
+ * run link is clicked.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -27,12 +28,14 @@ void test('the page script: ready, render, live points, refusal of bad messages,
   assert.deepEqual(posted, [{ type: 'ready' }]);
   const send = (data: unknown) => onMessage!({ data, preventDefault: () => undefined });
 
+  // A live point that overtook the extension's answer (read before that point) is kept.
+  send({ type: 'points', points: [{ name: 'loss', step: 7, value: 0.1 }] });
   send({
     type: 'metrics',
     run: { id: 'abcd1234', name: 'train', status: 'running' },
     series: [{ name: 'loss', points: [{ step: 0, value: 1 }] }],
   });
-  assert.match(root.innerHTML, /data-metric="loss" data-points="1"/);
+  assert.match(root.innerHTML, /data-metric="loss" data-points="2"/);
   send({
     type: 'points',
     points: [
@@ -40,7 +43,7 @@ void test('the page script: ready, render, live points, refusal of bad messages,
       { name: 'acc', step: 1, value: 0.7 },
     ],
   });
-  assert.match(root.innerHTML, /data-metric="loss" data-points="2"/);
+  assert.match(root.innerHTML, /data-metric="loss" data-points="3"/);
   assert.match(root.innerHTML, /data-metric="acc" data-points="1"/);
   send({ type: 'status', status: 'succeeded' });
   assert.match(root.innerHTML, /data-status="succeeded"/);
