@@ -17,15 +17,29 @@ export function isRemote(run: Pick<RunSummary, 'tags'>): boolean {
 /** The runs known to the view, by id; patched by notifications instead of asking the agent again. */
 export class RunsCache {
   private readonly runs = new Map<string, RunSummary>();
+  /** Notifications received while a listing is on its way: it may have been read before them. */
+  private pending: Array<[string, RunSummary | null]> | undefined;
 
-  /** Replaces everything with a fresh listing. */
+  /** Call when asking for a fresh listing, so changes announced meanwhile survive `reset`. */
+  beginReset(): void {
+    this.pending = [];
+  }
+
+  /** Replaces everything with a fresh listing, then replays the changes announced since it was asked for. */
   reset(runs: readonly RunSummary[]): void {
     this.runs.clear();
     for (const run of runs) this.runs.set(run.id, run);
+    for (const [id, run] of this.pending ?? []) this.store(id, run);
+    this.pending = undefined;
   }
 
   /** Applies one `mlw/runs/changed`: a new or changed run (summary), or a deleted one (null). */
   apply(id: string, run: RunSummary | null): void {
+    this.pending?.push([id, run]);
+    this.store(id, run);
+  }
+
+  private store(id: string, run: RunSummary | null): void {
     if (run === null) this.runs.delete(id);
     else this.runs.set(id, run);
   }

@@ -142,6 +142,7 @@ class RunsProvider implements vscode.TreeDataProvider<RunNode> {
 
   private async roots(): Promise<RunNode[]> {
     try {
+      if (this.loaded === undefined) this.cache.beginReset();
       this.loaded ??= Promise.all([
         this.agent.request(listRuns, { limit: LISTED_RUNS }),
         // The Models group is an extra: a failure to list models must not hide the runs.

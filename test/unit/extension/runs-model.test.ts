@@ -68,6 +68,26 @@ void describe('RunsCache', () => {
     );
     assert.equal(cache.get('bbbb'), undefined);
   });
+
+  void test('changes announced while a listing is on its way are not lost to it', () => {
+    const cache = new RunsCache();
+    cache.beginReset();
+    cache.apply('aaaa', run({ id: 'aaaa', status: 'succeeded' }));
+    cache.apply('gone', null);
+    // The listing was read before those changes: aaaa still running, gone still there.
+    cache.reset([run({ id: 'aaaa', status: 'running' }), run({ id: 'gone', createdAt: 0 })]);
+    assert.deepEqual(
+      cache.all().map((r) => `${r.id}:${r.status}`),
+      ['aaaa:succeeded'],
+    );
+    // Once the listing is in, changes are applied directly and a later reset replays nothing old.
+    cache.apply('bbbb', run({ id: 'bbbb', createdAt: 5 }));
+    cache.reset([run({ id: 'cccc' })]);
+    assert.deepEqual(
+      cache.all().map((r) => r.id),
+      ['cccc'],
+    );
+  });
 });
 
 void describe('groupRuns', () => {
