@@ -10,6 +10,7 @@ import type { RunsView } from './views/runs';
 import { RUN_COMMAND_HANDLERS } from './views/runs-actions';
 import { DAG_COMMAND_HANDLERS, type DagEditor } from './views/dag-run';
 import { DATASET_COMMAND_HANDLERS, type DatasetsView } from './views/datasets';
+import { ENVIRONMENT_COMMAND_HANDLERS, type EnvironmentsView } from './views/environments';
 
 export interface CommandDeps {
   readonly agent: AgentClient;
@@ -24,6 +25,8 @@ export interface CommandDeps {
   readonly dag: Pick<DagEditor, 'actions'>;
   /** Set by the views registry: the Datasets view's refresh and actions. */
   readonly datasets: Pick<DatasetsView, 'refresh' | 'actions'>;
+  /** Set by the views registry: the Environments view's refresh and actions. */
+  readonly environments: Pick<EnvironmentsView, 'refresh' | 'actions'>;
 }
 
 /** A context-menu command gets the tree node it was invoked on; a palette command gets nothing. */
@@ -47,6 +50,7 @@ const handlers: Record<CommandId, Handler> = {
   ...RUN_COMMAND_HANDLERS,
   ...DAG_COMMAND_HANDLERS,
   ...DATASET_COMMAND_HANDLERS,
+  ...ENVIRONMENT_COMMAND_HANDLERS,
 };
 
 function guarded(

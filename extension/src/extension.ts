@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     createAgentStatusItem(agent),
     viewsDisposable,
     dag.disposable,
-    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh, branches: views.branches, runs: views.runs, dag, datasets: views.datasets }),
+    registerCommands({ agent, output, refreshPipelines: views.pipelines.refresh, branches: views.branches, runs: views.runs, dag, datasets: views.datasets, environments: views.environments }),
     restartOnSettingChange(agent),
     // The agent learns at start whether the workspace is trusted (initializationOptions).
     vscode.workspace.onDidGrantWorkspaceTrust(() => void agent?.restart()),

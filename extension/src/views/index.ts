@@ -8,6 +8,7 @@ import type { AgentClient } from '../agent/client';
 import { createBranchesView, type BranchesView } from './branches';
 import { createPipelinesView } from './pipelines';
 import { createDatasetsView, type DatasetsView } from './datasets';
+import { createEnvironmentsView, type EnvironmentsView } from './environments';
 import { createRunsView, type RunsView } from './runs';
 
 export interface View {
@@ -21,6 +22,7 @@ export interface Views {
   readonly branches: BranchesView;
   readonly runs: RunsView;
   readonly datasets: DatasetsView;
+  readonly environments: EnvironmentsView;
 }
 
 type ViewFactories = { readonly [K in keyof Views]: (agent: AgentClient) => Views[K] };
@@ -30,6 +32,7 @@ const VIEW_FACTORIES: ViewFactories = {
   branches: createBranchesView,
   runs: createRunsView,
   datasets: createDatasetsView,
+  environments: createEnvironmentsView,
 };
 
 export function createViews(agent: AgentClient): { views: Views; disposable: vscode.Disposable } {
@@ -38,6 +41,7 @@ export function createViews(agent: AgentClient): { views: Views; disposable: vsc
     branches: VIEW_FACTORIES.branches(agent),
     runs: VIEW_FACTORIES.runs(agent),
     datasets: VIEW_FACTORIES.datasets(agent),
+    environments: VIEW_FACTORIES.environments(agent),
   } satisfies Views;
   return { views, disposable: vscode.Disposable.from(...Object.values(views).map((view) => view.disposable)) };
 }
