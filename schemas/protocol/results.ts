@@ -63,13 +63,13 @@ export const ModelVersion = z.object({
 export type ModelVersion = z.output<typeof ModelVersion>;
 
 /** Sent by the extension (the Runs view's Models group): every model version, promoted here or pulled. */
-export const listModels = defineRequest('mlw/models/list', {
+export const listModels = defineRequest('mlw/results/listModels', {
   params: z.object({}).strict(),
   result: z.object({ models: z.array(ModelVersion).describe('By name, then version.') }),
 });
 
 /** Sent by the extension ("Promote model"): record a run's artifact as the next version of a named model. */
-export const promoteModel = defineRequest('mlw/models/promote', {
+export const promoteModel = defineRequest('mlw/results/promoteModel', {
   params: z
     .object({
       id: RunId,
@@ -86,7 +86,7 @@ export const promoteModel = defineRequest('mlw/models/promote', {
  * with the same params started again; the new run is tagged `reproduces=<id>` and is followed like
  * any other through mlw/runs/changed.
  */
-export const reproduceRun = defineRequest('mlw/runs/reproduce', {
+export const reproduceRun = defineRequest('mlw/results/reproduce', {
   params: z.object({ id: RunId }).strict(),
   result: z.object({
     original: z.string(),

@@ -97,7 +97,10 @@ void test('Push results from one clone, Pull team runs in another: the run arriv
   git(root, 'init', '-q', '--bare', '-b', 'main', origin);
   const alice = join(root, 'alice');
   git(root, 'clone', '-q', origin, alice);
-  writeFileSync(join(alice, 'train.sh'), 'echo "{\\"step\\": 2, \\"accuracy\\": 0.93}" >> "$MLW_METRICS"\n');
+  writeFileSync(
+    join(alice, 'train.sh'),
+    'echo "{\\"step\\": 2, \\"accuracy\\": 0.93}" >> "$MLW_METRICS"\necho weights > "$MLW_OUTPUTS/model.bin"\n',
+  );
   writeFileSync(join(alice, '.gitignore'), '.mlw/\n');
   git(alice, 'add', '-A');
   git(alice, 'commit', '-q', '-m', 'training script');
@@ -145,4 +148,26 @@ void test('Push results from one clone, Pull team runs in another: the run arriv
   const bobRun = listed.find((candidate) => candidate.id === aliceRun.id);
   assert.equal(bobRun?.status, 'succeeded');
   assert.deepEqual(bobRun?.latestMetrics, { accuracy: { step: 2, value: 0.93 } });
+
+  // The Models group and Reproduce, as the Runs view asks for them.
+  const promoted = (await bobAgent.connection.sendRequest('mlw/results/promoteModel', { id: aliceRun.id, name: 'acc' })) as {
+    version: number;
+    artifact: { path: string };
+  };
+  assert.deepEqual([promoted.version, promoted.artifact.path], [1, '$MLW_OUTPUTS/model.bin']);
+  const { models } = (await bobAgent.connection.sendRequest('mlw/results/listModels', {})) as {
+    models: { name: string; version: number; runId: string; metrics: Record<string, number> }[];
+  };
+  assert.deepEqual(
+    models.map((model) => [model.name, model.version, model.runId, model.metrics]),
+    [['acc', 1, aliceRun.id, { accuracy: 0.93 }]],
+  );
+  const reproduction = (await bobAgent.connection.sendRequest('mlw/results/reproduce', { id: aliceRun.id })) as { ids: string[] };
+  assert.equal(reproduction.ids.length, 1);
+  const finished = await bobAgent.changed(
+    (candidate) => candidate.id === reproduction.ids[0] && candidate.status !== 'queued' && candidate.status !== 'running',
+  );
+  assert.equal(finished.status, 'succeeded');
+  assert.deepEqual(finished.tags, [`reproduces=${aliceRun.id}`]);
+  assert.deepEqual(finished.latestMetrics, { accuracy: { step: 2, value: 0.93 } });
 });
