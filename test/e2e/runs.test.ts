@@ -106,10 +106,12 @@ void describe('Runs view, metrics and compare webviews (code-server, Docker Engi
       await ready.waitFor();
       assert.match((await ready.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);
       const sidebar = await openViewContainer(page, 'MLOps');
-      const header = sidebar.locator('.pane-header', { hasText: 'Runs' });
+      // Other views of the container have their own messages and welcome text: look in the Runs pane only.
+      const pane = sidebar.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: /^Runs$/ }) });
+      const header = pane.locator('.pane-header');
       if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const message = sidebar.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
-      const welcome = sidebar.locator('.welcome-view-content', { hasText: 'No runs yet' });
+      const message = pane.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
+      const welcome = pane.locator('.welcome-view-content', { hasText: 'No runs yet' });
       await welcome.or(message).first().waitFor();
       if (await message.isVisible()) assert.fail(`the Runs view shows a message: ${await message.innerText()}`);
     }));
