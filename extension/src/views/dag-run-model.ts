@@ -81,8 +81,10 @@ export function outcomeMessage(state: PipelineRunState): string {
 
 function explanationDetail(task: TaskExplanation): string {
   const reasons = task.reasons.join('; ');
-  if (task.decision === 'cached') return `cached from run ${task.cachedFrom ?? '?'}${reasons ? ` — ${reasons}` : ''}`;
-  return reasons || 'will run';
+  if (task.decision !== 'cached') return reasons || 'will run';
+  // The agent's reason usually names the run already ("unchanged since run …"): say it once.
+  const from = task.cachedFrom ?? '?';
+  return reasons.includes(from) ? reasons : `cached from run ${from}${reasons ? ` — ${reasons}` : ''}`;
 }
 
 /** The Output channel's text for an explanation: one line per task instance. */

@@ -203,9 +203,11 @@ function createActions(agent: AgentClient, provider: DatasetsProvider): DatasetA
   async function transfer<T>(
     title: string,
     work: (progressToken: string, token: vscode.CancellationToken) => Promise<T>,
+    /** Add cannot be stopped half-way (the agent takes no cancellation for it): no Cancel button. */
+    cancellable = true,
   ): Promise<T> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `MLOps: ${title}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `MLOps: ${title}`, cancellable },
       async (progress, token) => {
         const progressToken = randomUUID();
         let percent = 0;
@@ -287,8 +289,10 @@ function createActions(agent: AgentClient, provider: DatasetsProvider): DatasetA
       }
       if (targets.length === 0) return;
       const paths = targets.map(relativeToWorkspace);
-      const results = await transfer(`adding ${paths.join(', ')}`, (progressToken) =>
-        agent.request(addDatasets, { paths, progressToken }),
+      const results = await transfer(
+        `adding ${paths.join(', ')}`,
+        (progressToken) => agent.request(addDatasets, { paths, progressToken }),
+        false,
       );
       void vscode.window.showInformationMessage(
         `MLOps: tracking ${results.map((result) => result.pointerFile).join(', ')} (commit the .dvc file${results.length === 1 ? '' : 's'} and .gitignore).`,

@@ -99,6 +99,13 @@ void describe('explanations', () => {
     tasks: [
       { name: 'features', task: 'features', decision: 'cached' as const, reasons: [], cachedFrom: 'abc123' },
       {
+        name: 'split',
+        task: 'split',
+        decision: 'cached' as const,
+        reasons: ['unchanged since run def456'],
+        cachedFrom: 'def456',
+      },
+      {
         name: 'train@rf',
         task: 'train',
         decision: 'will-run' as const,
@@ -119,6 +126,7 @@ void describe('explanations', () => {
     assert.deepEqual(explanationLines(explanation), [
       'Explain iris.dag.yaml:',
       '  features     cached    cached from run abc123',
+      '  split        cached    unchanged since run def456',
       '  train@rf     will-run  param n_estimators changed (100 → 200)',
       '  select_best  will-run  train@rf will run (its outputs may change)',
     ]);
@@ -130,6 +138,7 @@ void describe('explanations', () => {
       picks.map((pick) => [pick.label, pick.description, pick.name]),
       [
         ['$(check) features', 'cached', 'features'],
+        ['$(check) split', 'cached', 'split'],
         ['$(play) train@rf', 'will-run', 'train@rf'],
         ['$(play) select_best', 'will-run', 'select_best'],
       ],
