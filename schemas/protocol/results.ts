@@ -26,6 +26,9 @@ export const pushResults = defineRequest('mlw/results/push', {
     published: z.array(z.string()).describe('Runs the remote did not have before.'),
     artifacts: ArtifactTransfer.describe('Uploaded before any run ref was pushed.'),
     models: z.array(z.string()).describe('Model versions (`name v2`) the remote did not have before.'),
+    unpushedCommits: z
+      .array(z.string())
+      .describe("Commits of published runs the remote's branches lack: teammates cannot reproduce them until they are pushed."),
   }),
 });
 

@@ -37,6 +37,11 @@ export function registerResultsCommands(program: Command): void {
         });
         // Said even with --json: artifacts left behind must not go unnoticed.
         if (report.artifacts.localOnly) process.stderr.write(`mlw: artifacts not uploaded: ${report.artifacts.localOnly}\n`);
+        if (report.unpushedCommits.length > 0) {
+          process.stderr.write(
+            `mlw: warning: ${report.remote} has no branch with commit(s) ${report.unpushedCommits.map((commit) => commit.slice(0, 12)).join(', ')} the runs ran at: teammates cannot reproduce them until you \`git push\` it\n`,
+          );
+        }
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else {
           const { artifacts } = report;

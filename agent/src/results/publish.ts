@@ -31,6 +31,8 @@ export interface PushReport {
   readonly published: readonly string[];
   /** Model versions (`name v2`) the remote did not have before. */
   readonly models: readonly string[];
+  /** Commits of published runs that no remote-tracking branch of the remote holds: teammates cannot reproduce those runs until they are pushed. */
+  readonly unpushedCommits: readonly string[];
   /** The published runs' artifacts on the data remote (uploaded before any ref was pushed). */
   readonly artifacts: ArtifactTransfer;
 }
@@ -173,7 +175,31 @@ export async function pushRuns(
     published: wanted,
     artifacts,
     models: wantedModels.map(modelLabel),
+    unpushedCommits: await commitsNotOn(repoRoot, remote, await commitsOf(store, wanted, toRecord)),
   };
+}
+
+async function commitsOf(store: RunStore, ids: readonly string[], known: readonly PublishedRun[]): Promise<string[]> {
+  const byId = new Map(known.map((run) => [run.id, run]));
+  const commits = new Set<string>();
+  for (const id of ids) {
+    const commit = (byId.get(id) ?? (await store.get(id)))?.gitCommit;
+    if (commit) commits.add(commit);
+  }
+  return [...commits];
+}
+
+/** Those of `commits` no remote-tracking branch of `remote` contains (as last fetched). */
+async function commitsNotOn(repoRoot: string, remote: string, commits: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const commit of commits) {
+    const { stdout, code } = await git(['for-each-ref', '--count=1', '--contains', commit, `refs/remotes/${remote}/`], {
+      cwd: repoRoot,
+      okCodes: [1, 128, 129],
+    });
+    if (code !== 0 || stdout.trim() === '') missing.push(commit);
+  }
+  return missing;
 }
 
 export async function pullRuns(

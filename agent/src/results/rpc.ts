@@ -33,6 +33,7 @@ export function resultsHandlers(workspaceRoot: string, service: () => RunService
         published: [...report.published],
         models: [...report.models],
         artifacts: report.artifacts,
+        unpushedCommits: [...report.unpushedCommits],
       };
     }),
     handle(pullResults, async (params) => {

@@ -73,7 +73,7 @@ void test('A runs and pushes; B pulls and sees the same runs and metrics; nothin
   const again = JSON.parse(mlw(alice, 'push', '--json').stdout) as { published: string[]; recorded: string[] };
   assert.deepEqual(
     again,
-    { remote: 'origin', recorded: [], published: [], models: [], artifacts: { remote: null, transferred: 0, skipped: 0, bytes: 0, localOnly: null } },
+    { remote: 'origin', recorded: [], published: [], models: [], unpushedCommits: [], artifacts: { remote: null, transferred: 0, skipped: 0, bytes: 0, localOnly: null } },
     'a second push publishes nothing',
   );
 

@@ -193,7 +193,9 @@ void test('reproduce refuses a run whose commit is not in the repository, and sa
   git(alice, 'add', 'note.txt');
   git(alice, 'commit', '-q', '-m', 'a commit bob does not have');
   const ran = mlwJson<{ runs: Run[] }>(alice, 'run', '--cmd', 'echo \'{"step": 1, "accuracy": 0.5}\' >> "$MLW_METRICS"');
-  assert.equal(mlw(alice, 'push').code, 0);
+  const pushed = mlw(alice, 'push');
+  assert.equal(pushed.code, 0, pushed.stderr);
+  assert.match(pushed.stderr, new RegExp(`origin has no branch with commit\\(s\\) ${ran.runs[0]!.gitCommit.slice(0, 12)} .*git push`));
   assert.equal(mlw(bob, 'pull').code, 0);
   const refused = mlw(bob, 'runs', 'reproduce', ran.runs[0]!.id);
   assert.equal(refused.code, 1);
