@@ -28,9 +28,22 @@ const dockerodeApart = {
   },
 };
 
+// docker-modem requires ssh2 at load time for ssh:// engines only; ssh2 (native, optional parts) is
+// not in the .vsix, so the dockerode bundle gets a stand-in that says so if an ssh:// engine is used.
+const ssh2Unsupported = {
+  name: 'ssh2-unsupported',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^ssh2$/ }, () => ({ path: 'ssh2', namespace: 'ssh2-unsupported' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'ssh2-unsupported' }, () => ({
+      contents: "exports.Client = class { constructor() { throw new Error('ssh:// Docker engines are not supported: use a unix socket or tcp://'); } };",
+      loader: 'js',
+    }));
+  },
+};
+
 await Promise.all([
   build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),
-  build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js' }),
+  build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js', plugins: [ssh2Unsupported] }),
   build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' }),
   // The runs webviews' page script: for the browser, loaded by nonce under a strict CSP.
   build({

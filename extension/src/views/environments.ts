@@ -138,6 +138,7 @@ function environmentItem(info: EnvironmentInfo): vscode.TreeItem {
   item.description = environmentDescription(info);
   item.tooltip = environmentTooltip(info, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
   item.contextValue = contextValue(info);
+  item.accessibilityInformation = { label: `${info.name}, ${info.kind} environment, ${info.state}` };
   const file = info.specFile ?? info.file;
   const root = vscode.workspace.workspaceFolders?.[0]?.uri;
   if (root) {
