@@ -3,6 +3,7 @@
  * one lens row per task key (matrix instances share their key's line), the progress line of a DAG
  * run from its mlw/pipeline/changed states, and an explanation as lines and quick-pick rows.
  */
+import { z } from 'zod';
 import type { PipelineSummary } from '../../../schemas/protocol/dag';
 import type {
   PipelineExplanation,
@@ -32,6 +33,24 @@ export function taskLenses(summary: Pick<PipelineSummary, 'tasks'>): TaskLens[] 
   return [...byTask.entries()]
     .map(([task, { range, instances }]) => ({ task, range, instances }))
     .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+}
+
+/** A row of the Pipelines view, as its context menu passes it: a file, or one task (instance) of it. */
+const PipelinesViewNode = z.union([
+  z.object({ kind: z.literal('pipeline'), summary: z.object({ path: z.string().min(1) }) }),
+  z.object({
+    kind: z.literal('task'),
+    summary: z.object({ path: z.string().min(1) }),
+    task: z.object({ name: z.string().min(1) }),
+  }),
+]);
+
+/** The DAG file (and task) a Pipelines-view row stands for; undefined for anything else. */
+export function pipelinesViewTarget(argument: unknown): { dagFile: string; task?: string } | undefined {
+  const parsed = PipelinesViewNode.safeParse(argument);
+  if (!parsed.success) return undefined;
+  const node = parsed.data;
+  return node.kind === 'task' ? { dagFile: node.summary.path, task: node.task.name } : { dagFile: node.summary.path };
 }
 
 /** The summary of the file at `path` (the agent's paths are absolute). */

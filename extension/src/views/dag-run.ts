@@ -25,6 +25,7 @@ import {
   outcomeMessage,
   percentDone,
   PipelineRunStates,
+  pipelinesViewTarget,
   progressMessage,
   summaryFor,
   taskLenses,
@@ -108,6 +109,8 @@ export function createDagEditor(agent: AgentClient): DagEditor {
   /** The file a command is about: its argument, else the active DAG editor's file. */
   function dagFileOf(argument: unknown): string | undefined {
     if (typeof argument === 'string' && argument !== '') return argument;
+    const fromView = pipelinesViewTarget(argument);
+    if (fromView) return fromView.dagFile;
     if (argument instanceof vscode.Uri) return argument.fsPath;
     const document = vscode.window.activeTextEditor?.document;
     if (document?.languageId === DAG_LANGUAGE_ID && document.uri.scheme === 'file') return document.uri.fsPath;
@@ -119,6 +122,8 @@ export function createDagEditor(agent: AgentClient): DagEditor {
     const dagFile = dagFileOf(fileArgument);
     if (!dagFile) return undefined;
     if (typeof taskArgument === 'string' && taskArgument !== '') return { dagFile, task: taskArgument };
+    const fromView = pipelinesViewTarget(fileArgument);
+    if (fromView?.task) return fromView;
     const summary = summaryFor(await agent.request(listPipelines, {}), dagFile);
     const tasks = summary ? taskLenses(summary) : [];
     const picked = await vscode.window.showQuickPick(
@@ -214,9 +219,11 @@ export function createDagEditor(agent: AgentClient): DagEditor {
     explain: async (fileArgument, taskArgument) => {
       const dagFile = dagFileOf(fileArgument);
       if (!dagFile) return;
-      await explain(
-        typeof taskArgument === 'string' && taskArgument !== '' ? { dagFile, task: taskArgument } : { dagFile },
-      );
+      const task =
+        typeof taskArgument === 'string' && taskArgument !== ''
+          ? taskArgument
+          : pipelinesViewTarget(fileArgument)?.task;
+      await explain(task ? { dagFile, task } : { dagFile });
     },
     showGraph: async (fileArgument) => {
       const dagFile = dagFileOf(fileArgument);

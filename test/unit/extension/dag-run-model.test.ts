@@ -9,6 +9,7 @@ import {
   outcomeMessage,
   percentDone,
   PipelineRunStates,
+  pipelinesViewTarget,
   progressMessage,
   summaryFor,
   taskLenses,
@@ -56,6 +57,17 @@ void describe('DAG file code lenses', () => {
       { task: 'select_best', range: at(20, 2, 13), instances: ['select_best'] },
     ]);
     assert.deepEqual(taskLenses({ tasks: [] }), []);
+  });
+
+  void test('a Pipelines-view row gives its file, and a task row its instance; anything else nothing', () => {
+    assert.deepEqual(pipelinesViewTarget({ kind: 'pipeline', summary }), { dagFile: '/ws/iris.dag.yaml' });
+    assert.deepEqual(pipelinesViewTarget({ kind: 'task', summary, task: summary.tasks[2] }), {
+      dagFile: '/ws/iris.dag.yaml',
+      task: 'train@rf',
+    });
+    assert.equal(pipelinesViewTarget({ kind: 'run', run: {} }), undefined);
+    assert.equal(pipelinesViewTarget('/ws/iris.dag.yaml'), undefined);
+    assert.equal(pipelinesViewTarget(undefined), undefined);
   });
 
   void test('the summary of a file is found by its absolute path', () => {
