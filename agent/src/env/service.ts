@@ -44,6 +44,7 @@ export class EnvService {
   private readonly building = new Set<string>();
   private hashCache: HashCache | undefined;
   private condaTool: CondaEnvironments | null | undefined;
+  private condaProblem: string | undefined;
 
   constructor(private readonly options: EnvServiceOptions) {
     this.env = options.env ?? process.env;
@@ -236,7 +237,7 @@ export class EnvService {
       if (spec.conda) {
         const conda = this.conda();
         const target = condaSpec(definition.name, spec.conda, definition.baseDir);
-        if (!conda) return { ...info, detail: 'no conda, mamba or micromamba on PATH (or set MLW_CONDA to one)' };
+        if (!conda) return { ...info, detail: this.condaProblem ?? 'no conda, mamba or micromamba on PATH (or set MLW_CONDA to one)' };
         const status = await conda.status(target, await context.condaPrefixes());
         return { ...info, state: status.state, digest: status.digest, path: status.prefix, detail: status.detail };
       }
@@ -286,7 +287,13 @@ export class EnvService {
 
   private conda(): CondaEnvironments | null {
     if (this.condaTool === undefined) {
-      const tool = findCondaTool(this.settings.condaPath, this.env);
+      let tool: ReturnType<typeof findCondaTool>;
+      try {
+        tool = findCondaTool(this.settings.condaPath, this.env);
+      } catch (error) {
+        if (!(error instanceof EnvError)) throw error;
+        this.condaProblem = error.message; // a bad MLW_CONDA: said for each conda environment, not a failed listing
+      }
       this.condaTool = tool ? new CondaEnvironments(tool, join(this.options.root, '.mlw', 'conda-envs.json')) : null;
     }
     return this.condaTool;
@@ -294,7 +301,7 @@ export class EnvService {
 
   private requireConda(): CondaEnvironments {
     const conda = this.conda();
-    if (!conda) throw new EnvError('no conda, mamba or micromamba on PATH: install one, or set MLW_CONDA to its path');
+    if (!conda) throw new EnvError(this.condaProblem ?? 'no conda, mamba or micromamba on PATH: install one, or set MLW_CONDA to its path');
     return conda;
   }
 

@@ -130,3 +130,16 @@ void describe('containerize', () => {
     await assert.rejects(service.containerize(only!.name), /is a docker environment: only conda and venv/);
   });
 });
+
+void describe('conda tool', () => {
+  void test('a bad MLW_CONDA is reported on each conda environment (unknown), not as a failed listing; building names it', async (t) => {
+    const root = workspace(t, { 'environment.yml': 'name: research\ndependencies: []\n' });
+    const service = new EnvService({ root, log: quiet, env: { PATH: '', MLW_CONDA: '/nonexistent/conda' } });
+    t.after(() => service.close());
+    const list = await service.list();
+    assert.equal(list.tools.conda, null);
+    assert.deepEqual([list.environments[0]!.kind, list.environments[0]!.state], ['conda', 'unknown']);
+    assert.match(list.environments[0]!.detail!, /the conda binary set by MLW_CONDA \(\/nonexistent\/conda\) is not an executable file/);
+    await assert.rejects(service.build('research'), /MLW_CONDA \(\/nonexistent\/conda\)/);
+  });
+});
