@@ -210,10 +210,15 @@ export async function pullRuns(
   const remote = await chooseRemote(repoRoot, options.remote);
   const modelsBefore = new Set((await listModelRefs(repoRoot)).map((entry) => entry.ref));
   // No `+`: a record never changes, so a ref that would be rewritten is refused, not overwritten.
-  await git(['fetch', '--quiet', remote, `${RUNS_REF_PREFIX}*:${RUNS_REF_PREFIX}*`, `${MODELS_REF_PREFIX}*:${MODELS_REF_PREFIX}*`], {
+  // Not --quiet: a refused ref is named only in git's report (kept for the error, never shown otherwise).
+  await git(['fetch', remote, `${RUNS_REF_PREFIX}*:${RUNS_REF_PREFIX}*`, `${MODELS_REF_PREFIX}*:${MODELS_REF_PREFIX}*`], {
     cwd: repoRoot,
   }).catch((error: Error) => {
-    throw new UserError(`fetching run records and models from ${remote} failed: ${error.message}`);
+    const clash = /refs\/mlw\/models\/([^/\s]+)\/v(\d+)/.exec(error.message);
+    const hint = clash
+      ? ` (${clash[1]} v${clash[2]} here differs from the team's: it was promoted here and not pushed; \`git update-ref -d refs/mlw/models/${clash[1]}/v${clash[2]}\`, pull, then promote again)`
+      : '';
+    throw new UserError(`fetching run records and models from ${remote} failed${hint}: ${error.message}`);
   });
   const newModels = (await listModels(repoRoot)).filter((model) => !modelsBefore.has(modelRef(model.name, model.version)));
   const ids = await listRunRefs(repoRoot);

@@ -258,3 +258,21 @@ void test('without a data remote the records are pushed and stderr and --json sa
   assert.equal(report.artifacts.remote, null);
   assert.match(report.artifacts.localOnly, /stay in the local cache/);
 });
+
+void test("a version promoted offline that clashes with a teammate's is named by pull, and promoting after pull numbers past it", async (t) => {
+  const { origin, alice, bob } = team(t);
+  const aliceRun = mlwJson<{ runs: Run[] }>(alice, 'run', '--cmd', 'echo a > "$MLW_OUTPUTS/m.bin"').runs[0]!;
+  assert.equal(mlwJson<Model>(alice, 'models', 'promote', aliceRun.id, '--name', 'm').version, 1);
+  mlwJson(alice, 'push');
+  const bobRun = mlwJson<{ runs: Run[] }>(bob, 'run', '--cmd', 'echo b > "$MLW_OUTPUTS/m.bin"').runs[0]!;
+  git(bob, 'remote', 'set-url', 'origin', join(origin, '..', 'offline.git'));
+  assert.equal(mlwJson<Model>(bob, 'models', 'promote', bobRun.id, '--name', 'm').version, 1, 'offline: numbered from what is here');
+  git(bob, 'remote', 'set-url', 'origin', origin);
+  const clash = mlw(bob, 'pull');
+  assert.equal(clash.code, 1);
+  assert.match(clash.stderr, /m v1 here differs from the team's: it was promoted here and not pushed; `git update-ref -d refs\/mlw\/models\/m\/v1`/);
+  git(bob, 'update-ref', '-d', 'refs/mlw/models/m/v1');
+  mlwJson(bob, 'pull');
+  assert.equal(mlwJson<Model>(bob, 'models', 'promote', bobRun.id, '--name', 'm').version, 2);
+  assert.deepEqual(mlwJson<{ models: string[] }>(bob, 'push').models, ['m v2']);
+});
