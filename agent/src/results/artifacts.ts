@@ -9,7 +9,9 @@
  * has a `.dvc/` folder, else in `.mlw/cache`; without a data remote they stay local and the caller
  * says so, with how to configure one.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Cache } from '../data/cache';
 import type { Logger } from '../context';
 import { UserError } from '../errors';
 import type { Pointer } from '../data/pointer';
@@ -54,7 +56,17 @@ function objectPointer(md5: string): Pointer {
   return { file: '', md5, size: undefined, nfiles: undefined, path: md5, dataPath: md5, isDirectory: false };
 }
 
-/** Opens the workspace's data repo and default remote, or says why there is none. */
+/**
+ * Where the runs service keeps artifacts (runs/service.ts defaultArtifactCache): `.dvc/cache` when
+ * the workspace folder itself has `.dvc/`, else `.mlw/cache` — also when a `.dvc/` further up
+ * supplies the data remote.
+ */
+function artifactCacheRoot(workspaceRoot: string): string {
+  const dvc = join(workspaceRoot, '.dvc');
+  return existsSync(dvc) ? join(dvc, 'cache') : join(workspaceRoot, '.mlw', 'cache');
+}
+
+/** Opens the workspace's data repo (with the artifact cache as its cache) and default remote, or says why there is none. */
 async function withDataRemote<T>(
   workspaceRoot: string,
   log: Logger,
@@ -68,7 +80,7 @@ async function withDataRemote<T>(
     if (!repo.config.defaultRemote) return without(NO_REMOTE(configFile));
     const remote = openRemote(repo.config, undefined, configFile);
     try {
-      return await work(repo, remote);
+      return await work({ ...repo, cache: new Cache(artifactCacheRoot(workspaceRoot)) }, remote);
     } finally {
       remote.close();
     }
