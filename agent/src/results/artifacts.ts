@@ -105,7 +105,12 @@ export async function uploadArtifacts(
     async (repo, remote) => {
       const ids = [...new Set(artifacts.map((artifact) => artifact.md5))];
       if (ids.length === 0) return nothing(null, remote.name);
-      const [local, onRemote] = await Promise.all([repo.cache.listAll(), remote.has(ids)]);
+      const [local, onRemote] = await Promise.all([
+        repo.cache.listAll(),
+        remote.has(ids).catch((error: Error) => {
+          throw new UserError(`cannot reach the data remote ${remote.name} (${remote.url}): ${error.message}; no run was published, run \`mlw push\` again once it answers`);
+        }),
+      ]);
       const lost = artifacts.filter((artifact) => !local.has(artifact.md5) && !onRemote.has(artifact.md5));
       if (lost.length > 0) {
         const first = lost[0]!;
