@@ -1,6 +1,6 @@
 // Bundles the agent (also the `mlw` CLI) and the extension with esbuild; `tsc` only type-checks.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -14,8 +14,9 @@ const common = {
   minify: production,
   logLevel: 'warning',
   define: { MLW_VERSION: JSON.stringify(version) },
-  // Native or optional modules that cannot be bundled stay external.
-  external: ['vscode', 'better-sqlite3', 'pg-native', 'cpu-features', 'ssh2'],
+  // Native or optional modules that cannot be bundled stay external. better-sqlite3's JavaScript is
+  // bundled; its native module is copied next to the agent below (agent/src/sqlite.ts finds it).
+  external: ['vscode', 'pg-native', 'cpu-features', 'ssh2'],
 };
 
 // dockerode (with gRPC and protobuf, ~1 MB) is only needed for image builds: it gets a bundle of its
@@ -40,6 +41,9 @@ const ssh2Unsupported = {
     }));
   },
 };
+
+mkdirSync('dist', { recursive: true });
+copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'dist/better_sqlite3.node');
 
 await Promise.all([
   build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),

@@ -10,12 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { EditorSessions } from './support/session';
-import { REPO_ROOT } from './support/vsix';
 import { openFile, statusItem } from './support/workbench';
 
 const IMAGE = 'mlw-test/busybox:latest';
@@ -84,9 +82,6 @@ void describe('DAG file code lenses and graph webview (code-server, Docker Engin
 
   before(async () => {
     await requireDocker();
-    // The .vsix carries no node_modules; the agent finds the native better-sqlite3 (its run store)
-    // through NODE_PATH, which code-server, its extension host and the agent inherit.
-    process.env['NODE_PATH'] = join(REPO_ROOT, 'node_modules');
     ({ page } = await sessions.open({
       files: { [DAG_FILE]: DAG_TEXT, '.gitignore': '.mlw/\nout/\n' },
       prepare: async (workspace) => {

@@ -80,7 +80,9 @@ void describe('VS Code (code-server) with the packaged extension', () => {
     const sidebar = await openViewContainer(page, 'MLOps');
     const tree = sidebar.locator('.monaco-list[aria-label="Pipelines"]');
     const row = tree.locator('.monaco-list-row', { hasText: 'cycle-demo' });
-    const message = sidebar.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
+    // Other views of the container (Branches in this non-git folder, Runs, …) show their own messages: look in the Pipelines pane only.
+    const pane = sidebar.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: /^Pipelines$/ }) });
+    const message = pane.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
     await row.or(message).first().waitFor();
     if (await message.isVisible())
       assert.fail(`the Pipelines view shows a message instead of pipelines: ${await message.innerText()}`);

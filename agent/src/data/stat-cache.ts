@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite';
 import type { Logger } from '../context';
 
 export interface StatKey {
@@ -32,11 +33,6 @@ interface Row {
   md5: string;
 }
 
-function loadDriver(): typeof BetterSqlite3 {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('better-sqlite3') as typeof BetterSqlite3;
-}
-
 export class StatCache {
   private db: BetterSqlite3.Database | undefined;
   private readonly memory = new Map<string, StatEntry>();
@@ -48,9 +44,8 @@ export class StatCache {
   /** Opens the cache at `file`; falls back to memory (with a warning) when SQLite is unavailable. */
   static open(file: string, log: Logger): StatCache {
     try {
-      const Driver = loadDriver();
       mkdirSync(dirname(file), { recursive: true });
-      const db = new Driver(file, { timeout: 10_000 });
+      const db = openSqliteFile(file, { timeout: 10_000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec('CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, ino INTEGER NOT NULL, mtime REAL NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL) WITHOUT ROWID');

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite';
 import {
   AmbiguousRunIdError,
   RunNotFoundError,
@@ -38,24 +39,12 @@ type Database = BetterSqlite3.Database;
 /** How long a writer waits for another process's write lock before giving up. */
 const BUSY_TIMEOUT_MS = 10_000;
 
-function loadDriver(location: string): typeof BetterSqlite3 {
-  try {
-    // Loaded lazily on purpose (see the file comment); a static import would make the whole agent
-    // fail to start on a machine where the native module did not build.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('better-sqlite3') as typeof BetterSqlite3;
-  } catch (error) {
-    throw new RunStoreUnavailableError(location, error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
 export function openSqliteRunStore(path: string): SqliteRunStore {
-  const Driver = loadDriver(path);
   mkdirSync(dirname(path), { recursive: true });
   let db: Database;
   try {
-    db = new Driver(path, { timeout: BUSY_TIMEOUT_MS });
+    db = openSqliteFile(path, { timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new RunStoreUnavailableError(path, error instanceof Error ? error.message : String(error));
   }
