@@ -1,8 +1,9 @@
 /**
  * Restricted Mode, in a real VS Code: the user declines to trust the folder; the extension (limited
  * support for untrusted workspaces) still starts its agent and validates, so the cycle shows in the
- * Problems panel. Nothing in it executes anything (no command of the extension runs user code yet;
- * the manifest test checks any future one is gated on trust).
+ * Problems panel. The commands that run user code or change the repository (runs, pipelines,
+ * builds, git operations) are disabled there: test/unit/extension's manifest test checks each is
+ * gated on trust (`enablement: isWorkspaceTrusted`).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
