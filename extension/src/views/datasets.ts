@@ -134,11 +134,6 @@ class DatasetsProvider implements vscode.TreeDataProvider<Node> {
   }
 }
 
-function workspaceUri(relative: string): vscode.Uri | undefined {
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
-  return root && vscode.Uri.joinPath(root, relative);
-}
-
 function datasetItem(status: DatasetStatus): vscode.TreeItem {
   const item = new vscode.TreeItem(status.path, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `dataset:${status.path}`;
@@ -148,8 +143,7 @@ function datasetItem(status: DatasetStatus): vscode.TreeItem {
   item.description = datasetDescription(status);
   item.tooltip = datasetTooltip(status);
   item.contextValue = 'mlw.dataset';
-  const pointer = workspaceUri(status.pointerFile);
-  if (pointer) item.command = { title: 'Open Pointer', command: 'vscode.open', arguments: [pointer] };
+  // No click command: a click expands the row to its versions.
   return item;
 }
 

@@ -1,0 +1,112 @@
+/**
+ * End to end, in a real VS Code (code-server + Chromium): a git workspace whose folder `data` is a
+ * dataset tracked with the built `mlw data add` and committed in two versions. The Datasets view
+ * lists it clean with its file count; a file of it changed on disk turns it modified (a file system
+ * event, no refresh asked); its row expands to both versions; Checkout from its context menu is
+ * refused by the agent for the unsaved change, and after the modal's Overwrite the data is HEAD's
+ * again and the row clean. Screenshots go to $MLW_TEST_ARTIFACTS.
+ * Needs scripts/setup/{chromium,code-server}.sh (npm test runs them) and a built dist/ (bin/mlw.js).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { EditorSessions } from './support/session';
+import { REPO_ROOT } from './support/vsix';
+import { openViewContainer, statusItem } from './support/workbench';
+
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+};
+
+function git(cwd: string, ...args: string[]): void {
+  execFileSync('git', args, { cwd, env: ENV });
+}
+
+function mlw(cwd: string, ...args: string[]): void {
+  execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'mlw.js'), ...args], { cwd, env: ENV });
+}
+
+void describe('Datasets view (code-server)', () => {
+  const sessions = new EditorSessions();
+  let page: Page;
+  let workspace: string;
+  let tree: Locator;
+  const step = (name: string, body: () => Promise<void>): Promise<void> => sessions.step(name, body);
+  const datasetRow = (state: string): Locator =>
+    tree.locator('.monaco-list-row', { hasText: 'data' }).filter({ hasText: state }).first();
+
+  before(async () => {
+    process.env['NODE_PATH'] = join(REPO_ROOT, 'node_modules');
+    ({ page, workspace } = await sessions.open({
+      files: { 'data/a.txt': 'first\n', 'data/b.txt': 'b one\n', 'README.md': '# data\n' },
+      prepare: async (root) => {
+        git(root, 'init', '-q', '-b', 'main');
+        mlw(root, 'data', 'add', 'data');
+        git(root, 'add', '-A');
+        git(root, 'commit', '-q', '-m', 'initial data');
+        writeFileSync(join(root, 'data', 'b.txt'), 'b two\n');
+        mlw(root, 'data', 'add', 'data');
+        git(root, 'add', '-A');
+        git(root, 'commit', '-q', '-m', 'second version');
+      },
+    }));
+  });
+
+  after(() => sessions.close());
+
+  void test('the view lists the dataset clean, with its file count', () =>
+    step('datasets-clean', async () => {
+      // No DAG file here: opening the view is what activates the extension and starts the agent.
+      const sidebar = await openViewContainer(page, 'MLOps');
+      const header = sidebar.locator('.pane-header', { hasText: 'Datasets' });
+      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      const ready = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
+      await ready.waitFor();
+      assert.match((await ready.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);
+      tree = sidebar.locator('.monaco-list[aria-label="Datasets"]');
+      const row = datasetRow('clean');
+      await row.waitFor();
+      assert.match(await row.innerText(), /2 files/);
+      await sessions.screenshot('datasets-clean.png');
+    }));
+
+  void test('a file changed on disk turns the dataset modified, from the file event alone', () =>
+    step('datasets-modified', async () => {
+      writeFileSync(join(workspace, 'data', 'a.txt'), 'edited outside the editor\n');
+      await datasetRow('modified').waitFor();
+      await sessions.screenshot('datasets-modified.png');
+    }));
+
+  void test('the dataset row expands to its two versions, newest first', () =>
+    step('datasets-versions', async () => {
+      await datasetRow('modified').click();
+      const second = tree.locator('.monaco-list-row', { hasText: 'second version' });
+      const first = tree.locator('.monaco-list-row', { hasText: 'initial data' });
+      await second.waitFor();
+      await first.waitFor();
+      const top = async (row: Locator): Promise<number> => (await row.boundingBox())?.y ?? Number.NaN;
+      assert.ok((await top(second)) < (await top(first)), 'the newest version is listed first');
+      await sessions.screenshot('datasets-versions.png');
+    }));
+
+  void test('Checkout is refused for the unsaved change; after Overwrite the data is HEAD’s and the row clean', () =>
+    step('datasets-checkout', async () => {
+      await datasetRow('modified').click({ button: 'right' });
+      await page.locator('.context-view .action-item', { hasText: 'Checkout Dataset' }).click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor();
+      assert.match(await dialog.innerText(), /would overwrite or remove 1 file/);
+      await sessions.screenshot('datasets-checkout-confirm.png');
+      await dialog.locator('.monaco-button', { hasText: 'Overwrite' }).click();
+      await datasetRow('clean').waitFor();
+      assert.equal(readFileSync(join(workspace, 'data', 'a.txt'), 'utf8'), 'first\n');
+      await sessions.screenshot('datasets-checked-out.png');
+    }));
+});
