@@ -11,7 +11,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cache } from '../data/cache';
+import { copyFile, rename, rm } from 'node:fs/promises';
+import { Cache, temporaryName } from '../data/cache';
 import type { Logger } from '../context';
 import { UserError } from '../errors';
 import type { Pointer } from '../data/pointer';
@@ -36,6 +37,11 @@ export interface ArtifactRef {
   readonly runId: string;
   readonly path: string;
   readonly md5: string;
+  /**
+   * Of a run the git remote already has (published before a data remote was configured): uploaded
+   * if the data remote lacks it; if the object is gone, a warning, not a stop.
+   */
+  readonly alreadyPublished?: boolean;
 }
 
 const NO_DVC =
@@ -64,6 +70,31 @@ function objectPointer(md5: string): Pointer {
 function artifactCacheRoot(workspaceRoot: string): string {
   const dvc = join(workspaceRoot, '.dvc');
   return existsSync(dvc) ? join(dvc, 'cache') : join(workspaceRoot, '.mlw', 'cache');
+}
+
+/** Runs from before the workspace had `.dvc/` kept their artifacts in `.mlw/cache`. */
+function earlierCacheRoot(workspaceRoot: string): string | undefined {
+  const earlier = join(workspaceRoot, '.mlw', 'cache');
+  return earlier !== artifactCacheRoot(workspaceRoot) && existsSync(earlier) ? earlier : undefined;
+}
+
+/** Copies the objects `ids` from `from` into `to` (temp name, then rename); returns those copied. */
+async function copyObjects(from: Cache, to: Cache, ids: readonly string[]): Promise<Set<string>> {
+  const there = await from.listAll();
+  const copied = new Set<string>();
+  for (const id of ids) {
+    if (!there.has(id)) continue;
+    await to.ensureParent(id);
+    const temporary = temporaryName(to.pathOf(id));
+    try {
+      await copyFile(from.pathOf(id), temporary);
+      await rename(temporary, to.pathOf(id));
+    } finally {
+      await rm(temporary, { force: true });
+    }
+    copied.add(id);
+  }
+  return copied;
 }
 
 /** Opens the workspace's data repo (with the artifact cache as its cache) and default remote, or says why there is none. */
@@ -111,14 +142,21 @@ export async function uploadArtifacts(
           throw new UserError(`cannot reach the data remote ${remote.name} (${remote.url}): ${error.message}; no run was published, run \`mlw push\` again once it answers`);
         }),
       ]);
-      const lost = artifacts.filter((artifact) => !local.has(artifact.md5) && !onRemote.has(artifact.md5));
+      const absent = ids.filter((id) => !local.has(id) && !onRemote.has(id));
+      const earlier = earlierCacheRoot(workspaceRoot);
+      const recovered = absent.length > 0 && earlier ? await copyObjects(new Cache(earlier), repo.cache, absent) : new Set<string>();
+      const gone = new Set(absent.filter((id) => !recovered.has(id)));
+      const lost = artifacts.filter((artifact) => gone.has(artifact.md5) && !artifact.alreadyPublished);
       if (lost.length > 0) {
         const first = lost[0]!;
         throw new UserError(
           `run ${first.runId}: artifact ${first.path} (${first.md5}) is neither in the cache ${repo.cache.root} nor on the data remote ${remote.name}${lost.length > 1 ? ` (and ${lost.length - 1} more)` : ''}; nothing was published — push the other runs by id (mlw push RUN…)`,
         );
       }
-      const toSend = ids.filter((id) => !onRemote.has(id));
+      for (const artifact of artifacts.filter((candidate) => gone.has(candidate.md5))) {
+        log.warn(`run ${artifact.runId} (already published): artifact ${artifact.path} (${artifact.md5}) is in no cache here and not on ${remote.name}; teammates cannot fetch it`);
+      }
+      const toSend = ids.filter((id) => !onRemote.has(id) && !gone.has(id));
       const result = await push(repo, remote, toSend.map(objectPointer));
       if (result.failed.length > 0) {
         const first = result.failed[0]!;

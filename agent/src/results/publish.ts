@@ -55,6 +55,18 @@ export interface PublishOptions {
 
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/**
+ * The artifacts of runs the remote already has, from their records here (one `cat-file --batch`):
+ * published before a data remote was configured, they are uploaded now if the remote lacks them.
+ */
+async function publishedArtifacts(repoRoot: string, ids: readonly string[]): Promise<ArtifactRef[]> {
+  const local = new Set(await listRunRefs(repoRoot));
+  const records = await readRunRefs(repoRoot, ids.filter((id) => local.has(id)));
+  return records.flatMap((record) =>
+    record.artifacts.map((artifact) => ({ runId: record.id, path: artifact.path, md5: artifact.md5, alreadyPublished: true })),
+  );
+}
+
 /** The artifacts of the runs `ids`, from the records at hand or else the store. */
 async function artifactsOf(store: RunStore, ids: readonly string[], known: readonly PublishedRun[]): Promise<ArtifactRef[]> {
   const byId = new Map(known.map((run) => [run.id, run]));
@@ -149,6 +161,7 @@ export async function pushRuns(
     options.workspaceRoot ?? repoRoot,
     [
       ...(await artifactsOf(store, wanted, toRecord)),
+      ...(await publishedArtifacts(repoRoot, candidates.filter((id) => before.has(runRef(id))))),
       ...wantedModels.map((model) => ({ runId: model.runId, path: model.artifact.path, md5: model.artifact.md5 })),
     ],
     options.log ?? silent,

@@ -246,8 +246,8 @@ void test('a push the git remote refuses (pre-receive hook) publishes no ref; th
   assert.deepEqual([pulled.imported, pulled.models], [[ran.runs[0]!.id], ['tiny v1']]);
 });
 
-void test('without a data remote the records are pushed and stderr and --json say the artifacts stayed local', async (t) => {
-  const { alice } = team(t);
+void test('without a data remote the records are pushed and the artifacts stay local, said on stderr and in --json; configured later, push uploads them', async (t) => {
+  const { alice, bob } = team(t);
   writeFileSync(join(alice, '.dvc', 'config'), '');
   const ran = mlwJson<{ runs: Run[] }>(alice, 'run', '--cmd', 'echo model > "$MLW_OUTPUTS/model.bin"');
   const pushed = mlw(alice, 'push', '--json');
@@ -257,6 +257,25 @@ void test('without a data remote the records are pushed and stderr and --json sa
   assert.deepEqual(report.published, [ran.runs[0]!.id]);
   assert.equal(report.artifacts.remote, null);
   assert.match(report.artifacts.localOnly, /stay in the local cache/);
+
+  // No .dvc/ at all (moved aside with its cache): the run's artifacts are kept in .mlw/cache.
+  renameSync(join(alice, '.dvc'), join(alice, 'dvc-aside'));
+  const later = mlwJson<{ runs: Run[] }>(alice, 'run', '--cmd', 'echo later > "$MLW_OUTPUTS/later.bin"').runs[0]!;
+  const noDvc = mlw(alice, 'push', '--json');
+  assert.equal(noDvc.code, 0, noDvc.stderr);
+  assert.match(noDvc.stderr, /artifacts not uploaded: the workspace has no \.dvc folder, so run artifacts stay in \.mlw\/cache/);
+
+  // The data remote configured: the next push uploads what was published without it, from either cache.
+  renameSync(join(alice, 'dvc-aside'), join(alice, '.dvc'));
+  git(alice, 'checkout', '--', '.dvc/config');
+  const completed = mlwJson<{ published: string[]; artifacts: { remote: string; transferred: number } }>(alice, 'push');
+  assert.deepEqual(completed.published, []);
+  assert.deepEqual([completed.artifacts.remote, completed.artifacts.transferred], ['storage', 2]);
+  const pulled = mlwJson<{ imported: string[]; artifacts: { transferred: number } }>(bob, 'pull');
+  assert.equal(pulled.imported.length, 2);
+  for (const artifact of [ran.runs[0]!.artifacts[0]!, later.artifacts[0]!]) {
+    assert.equal(md5(readFileSync(cached(bob, artifact.md5))), artifact.md5);
+  }
 });
 
 void test("a version promoted offline that clashes with a teammate's is named by pull, and promoting after pull numbers past it", async (t) => {
