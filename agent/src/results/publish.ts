@@ -238,11 +238,15 @@ export async function pullRuns(
   const missing: string[] = [];
   for (const id of ids) if (!(await store.get(id))) missing.push(id);
   const records = await readRunRefs(repoRoot, missing);
+  const missingSet = new Set(missing);
   for (const record of records) await importRun(store, record);
   const artifacts = await fetchArtifacts(
     options.workspaceRoot ?? repoRoot,
     [
-      ...records.flatMap((record) => record.artifacts.map((artifact) => ({ runId: record.id, path: artifact.path, md5: artifact.md5 }))),
+      // Runs pulled before, too: pulled when no data remote was configured, their artifacts come now.
+      ...[...records, ...(await readRunRefs(repoRoot, ids.filter((id) => !missingSet.has(id))))].flatMap((record) =>
+        record.artifacts.map((artifact) => ({ runId: record.id, path: artifact.path, md5: artifact.md5 })),
+      ),
       ...newModels.map((model) => ({ runId: model.runId, path: model.artifact.path, md5: model.artifact.md5 })),
     ],
     options.log ?? silent,

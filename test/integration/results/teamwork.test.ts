@@ -257,6 +257,11 @@ void test('without a data remote the records are pushed and the artifacts stay l
   assert.deepEqual(report.published, [ran.runs[0]!.id]);
   assert.equal(report.artifacts.remote, null);
   assert.match(report.artifacts.localOnly, /stay in the local cache/);
+  writeFileSync(join(bob, '.dvc', 'config'), '');
+  const early = mlwJson<{ imported: string[]; artifacts: { localOnly: string | null } }>(bob, 'pull');
+  assert.deepEqual(early.imported, [ran.runs[0]!.id]);
+  assert.match(early.artifacts.localOnly ?? '', /names no default data remote/);
+  git(bob, 'checkout', '--', '.dvc/config');
 
   // No .dvc/ at all (moved aside with its cache): the run's artifacts are kept in .mlw/cache.
   renameSync(join(alice, '.dvc'), join(alice, 'dvc-aside'));
@@ -272,7 +277,8 @@ void test('without a data remote the records are pushed and the artifacts stay l
   assert.deepEqual(completed.published, []);
   assert.deepEqual([completed.artifacts.remote, completed.artifacts.transferred], ['storage', 2]);
   const pulled = mlwJson<{ imported: string[]; artifacts: { transferred: number } }>(bob, 'pull');
-  assert.equal(pulled.imported.length, 2);
+  assert.deepEqual(pulled.imported, [later.id]);
+  assert.equal(pulled.artifacts.transferred, 2, 'the artifact of the run pulled without a data remote comes now too');
   for (const artifact of [ran.runs[0]!.artifacts[0]!, later.artifacts[0]!]) {
     assert.equal(md5(readFileSync(cached(bob, artifact.md5))), artifact.md5);
   }
