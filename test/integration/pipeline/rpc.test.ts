@@ -25,6 +25,20 @@ function call(entries: readonly HandlerEntry[], method: string, params: unknown)
   return entry.handle(entry.request.params.parse(params), noToken);
 }
 
+/** The service the handlers use, remembering each DAG run's promise so a test can await its very end (records written). */
+function openPipelines(t: Parameters<typeof openService>[0], root: string): { pipelines: PipelineService; ended: () => Promise<unknown> } {
+  const pipelines = new PipelineService({ runs: openService(t, root), log: quietLogger });
+  t.after(() => pipelines.close());
+  const runs: Promise<unknown>[] = [];
+  const run = pipelines.run.bind(pipelines);
+  pipelines.run = (dagRun) => {
+    const running = run(dagRun);
+    runs.push(running);
+    return running;
+  };
+  return { pipelines, ended: () => Promise.allSettled(runs) };
+}
+
 void describe('pipeline RPC', () => {
   void test('run answers at once, changed notifications follow the tasks to the end; explain and cancel', async (t) => {
     await requireDocker();
@@ -55,8 +69,7 @@ void describe('pipeline RPC', () => {
         if (state.status !== 'running') finished(state);
       },
     };
-    const pipelines = new PipelineService({ runs: openService(t, root), log: quietLogger });
-    t.after(() => pipelines.close());
+    const { pipelines, ended } = openPipelines(t, root);
     const handlers = pipelineHandlers(context, () => pipelines);
     const { dagRunId } = runPipeline.result.parse(await call(handlers, runPipeline.method, { dagFile: 'p.dag.yaml' }));
 
@@ -64,6 +77,7 @@ void describe('pipeline RPC', () => {
     await assert.rejects(call(handlers, runPipeline.method, { dagFile: 'p.dag.yaml' }), new RegExp(`one\\.txt is being written by mlw dag run p\\.dag\\.yaml \\(DAG run ${dagRunId}\\)`));
 
     const final = await done;
+    await ended();
     assert.equal(final.dagRunId, dagRunId);
     assert.equal(final.status, 'succeeded');
     assert.deepEqual(final.tasks.map((task) => [task.name, task.status]), [['gate', 'succeeded'], ['two', 'succeeded']]);
@@ -84,5 +98,45 @@ void describe('pipeline RPC', () => {
       ['cached', final.tasks[1]!.runId],
     ]);
     assert.deepEqual(cancelPipeline.result.parse(await call(handlers, cancelPipeline.method, { dagRunId })), { cancelled: false });
+  });
+
+  void test('cancel (the editor’s Cancel button) stops the running task and starts nothing after it', async (t) => {
+    await requireDocker();
+    const root = workspace(t, {
+      'p.dag.yaml': busyboxDag(`  forever:
+    run: while true; do sleep 0.05; done
+    outputs: [never.txt]
+  after:
+    run: echo no > after.txt
+    inputs: [never.txt]
+    outputs: [after.txt]
+`),
+    });
+    let handlers: HandlerEntry[] = [];
+    let cancelAnswer: Promise<unknown> | undefined;
+    let finished: (state: PipelineRunState) => void = () => {};
+    const done = new Promise<PipelineRunState>((resolve) => (finished = resolve));
+    const context: AgentContext = {
+      workspaceRoots: [root],
+      log: quietLogger,
+      notify: <P extends z.ZodType>(_notification: NotificationType<P>, params: z.input<P>) => {
+        const state = pipelineChanged.params.parse(params);
+        if (!cancelAnswer && state.tasks[0]!.status === 'running') {
+          cancelAnswer = call(handlers, cancelPipeline.method, { dagRunId: state.dagRunId });
+        }
+        if (state.status !== 'running') finished(state);
+      },
+    };
+    const { pipelines, ended } = openPipelines(t, root);
+    handlers = pipelineHandlers(context, () => pipelines);
+    await call(handlers, runPipeline.method, { dagFile: 'p.dag.yaml' });
+    const final = await done;
+    await ended();
+    assert.deepEqual(cancelPipeline.result.parse(await cancelAnswer), { cancelled: true });
+    assert.equal(final.status, 'cancelled');
+    assert.deepEqual(final.tasks.map((task) => [task.name, task.status]), [['forever', 'cancelled'], ['after', 'cancelled']]);
+    const run = await pipelines.runs.get(final.tasks[0]!.runId!);
+    assert.equal(run.status, 'cancelled');
+    assert.equal((await pipelines.runs.list({ dagRunId: final.dagRunId })).length, 1, 'after never became a run');
   });
 });
