@@ -31,6 +31,7 @@ export const COMMANDS = {
   addDataset: 'mlw.datasets.add',
   checkoutDataset: 'mlw.datasets.checkout',
   checkoutDatasetVersion: 'mlw.datasets.checkoutVersion',
+  diffDatasetVersion: 'mlw.datasets.diffVersion',
   pushDataset: 'mlw.datasets.push',
   pullDataset: 'mlw.datasets.pull',
   promoteModel: 'mlw.runs.promoteModel',

@@ -4,7 +4,7 @@
  * its description and tooltip, a version's row, the progress line of a transfer, and which paths a
  * file-system event concerns.
  */
-import type { DatasetStatus, DatasetVersion, TransferResult } from '../../../schemas/protocol/data';
+import type { DatasetStatus, DatasetVersion, FileChanges, TransferResult } from '../../../schemas/protocol/data';
 
 export type DatasetState = 'modified' | 'not-in-workspace' | 'not-in-cache' | 'not-pushed' | 'clean';
 
@@ -148,4 +148,13 @@ export function isForceable(message: string): boolean {
 /** A checkout refused because objects are not in the cache (the agent says to fetch them first). */
 export function isNotCached(message: string): boolean {
   return /is not in the cache|are not in the cache/.test(message) && /fetch (it|them) first/.test(message);
+}
+
+/** Rows for the files that differ between a version and the workspace's pointer: added, removed, changed. */
+export function diffRows(changes: FileChanges): { label: string; description: string }[] {
+  return [
+    ...changes.added.map((path) => ({ label: `$(diff-added) ${path}`, description: 'added since' })),
+    ...changes.removed.map((path) => ({ label: `$(diff-removed) ${path}`, description: 'removed since' })),
+    ...changes.modified.map((path) => ({ label: `$(diff-modified) ${path}`, description: 'changed since' })),
+  ];
 }

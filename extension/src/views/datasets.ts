@@ -16,6 +16,7 @@ import {
   datasetsChanged,
   datasetStatus,
   datasetVersions,
+  diffDatasets,
   pullDatasets,
   pushDatasets,
   type DatasetStatus,
@@ -30,6 +31,7 @@ import {
   datasetDescription,
   datasetStates,
   datasetTooltip,
+  diffRows,
   isForceable,
   isNotCached,
   stateIcon,
@@ -162,6 +164,7 @@ export interface DatasetActions {
   readonly add: (uri?: unknown, uris?: unknown) => Promise<void>;
   readonly checkout: (node?: unknown) => Promise<void>;
   readonly checkoutVersion: (node?: unknown) => Promise<void>;
+  readonly diffVersion: (node?: unknown) => Promise<void>;
   readonly push: (node?: unknown) => Promise<void>;
   readonly pull: (node?: unknown) => Promise<void>;
 }
@@ -320,6 +323,27 @@ function createActions(agent: AgentClient, provider: DatasetsProvider): DatasetA
         );
       }
     },
+    diffVersion: async (node) => {
+      const chosen = versionOf(node);
+      if (!chosen) {
+        void vscode.window.showInformationMessage('MLOps: pick a version under a dataset in the Datasets view.');
+        return;
+      }
+      const { status, version } = chosen;
+      const result = await agent.request(diffDatasets, { path: status.path, from: version.commit });
+      const rows = diffRows(result);
+      const short = version.commit.slice(0, 8);
+      if (rows.length === 0) {
+        void vscode.window.showInformationMessage(
+          `MLOps: ${status.path} at ${short} has the same files as the workspace's pointer.`,
+        );
+        return;
+      }
+      await vscode.window.showQuickPick(rows, {
+        title: `${status.path}: ${rows.length} file(s) differ between ${short} and the workspace's pointer`,
+        matchOnDescription: true,
+      });
+    },
     push: async (node) => {
       const target = await pickDataset(node, 'Push: which dataset?');
       if (!target) return;
@@ -433,6 +457,10 @@ export const DATASET_COMMAND_HANDLERS = {
     ({ datasets }) =>
     (node) =>
       datasets.actions.checkoutVersion(node),
+  [COMMANDS.diffDatasetVersion]:
+    ({ datasets }) =>
+    (node) =>
+      datasets.actions.diffVersion(node),
   [COMMANDS.pushDataset]:
     ({ datasets }) =>
     (node) =>

@@ -7,6 +7,7 @@ import {
   datasetDescription,
   datasetStates,
   datasetTooltip,
+  diffRows,
   formatSize,
   isForceable,
   isNotCached,
@@ -107,6 +108,16 @@ void describe('sizes, versions and transfers', () => {
       label: '01234567',
       description: '01234567 · 2026-11-20 · Ada · deleted',
     });
+  });
+
+  void test('a diff lists added, removed and changed files, in that order', () => {
+    assert.deepEqual(diffRows({ added: ['n.png'], removed: ['o.png'], modified: ['m.png', 'k.png'] }), [
+      { label: '$(diff-added) n.png', description: 'added since' },
+      { label: '$(diff-removed) o.png', description: 'removed since' },
+      { label: '$(diff-modified) m.png', description: 'changed since' },
+      { label: '$(diff-modified) k.png', description: 'changed since' },
+    ]);
+    assert.deepEqual(diffRows({ added: [], removed: [], modified: [] }), []);
   });
 
   void test('progress and summary lines', () => {
