@@ -4,7 +4,8 @@
  * lists it clean with its file count; a file of it changed on disk turns it modified (a file system
  * event, no refresh asked); its row expands to both versions; Checkout from its context menu is
  * refused by the agent for the unsaved change, and after the modal's Overwrite the data is HEAD's
- * again and the row clean. Screenshots go to $MLW_TEST_ARTIFACTS.
+ * again and the row clean; comparing the first version with the workspace's pointer lists the one
+ * file changed since. Screenshots go to $MLW_TEST_ARTIFACTS.
  * Needs scripts/setup/{chromium,code-server}.sh (npm test runs them) and a built dist/ (bin/mlw.js).
  */
 import assert from 'node:assert/strict';
@@ -108,5 +109,21 @@ void describe('Datasets view (code-server)', () => {
       await datasetRow('clean').waitFor();
       assert.equal(readFileSync(join(workspace, 'data', 'a.txt'), 'utf8'), 'first\n');
       await sessions.screenshot('datasets-checked-out.png');
+    }));
+
+  void test('Compare Version with Workspace on the first version lists the one file changed since', () =>
+    step('datasets-diff', async () => {
+      // The version row's inline action (the context menu has the same command).
+      const version = tree.locator('.monaco-list-row', { hasText: 'initial data' });
+      await version.hover();
+      await version.locator('.action-label[aria-label="Compare Version with Workspace"]').click();
+      const rows = page.locator('.quick-input-list .monaco-list-row');
+      await rows.filter({ hasText: 'b.txt' }).waitFor();
+      await sessions.screenshot('datasets-diff.png');
+      // Label and description are separate elements (innerText joins them without a space, after the icon).
+      const texts = await rows.allInnerTexts();
+      await page.keyboard.press('Escape'); // first: an open quick pick would block the next steps
+      assert.equal(texts.length, 1, texts.join(' | '));
+      assert.match(texts[0]!, /^\s*b\.txt\s*changed since$/);
     }));
 });
