@@ -44,7 +44,6 @@ void describe('Datasets view (code-server)', () => {
     tree.locator('.monaco-list-row', { hasText: 'data' }).filter({ hasText: state }).first();
 
   before(async () => {
-    process.env['NODE_PATH'] = join(REPO_ROOT, 'node_modules');
     ({ page, workspace } = await sessions.open({
       files: { 'data/a.txt': 'first\n', 'data/b.txt': 'b one\n', 'README.md': '# data\n' },
       prepare: async (root) => {
