@@ -115,8 +115,10 @@ void test('a run over its memory limit is failed as OOM-killed, never succeeded'
   const service = openService(t, root);
   const [plan] = await planTask({ workspaceRoot: root, dagFile: 'pipe.dag.yaml', task: 'hog' });
   const run = await service.finished(await service.submit(plan!));
-  assert.equal(run.oomKilled, true);
-  assert.equal(run.status, 'failed');
+  const log = (await service.store.readLog(run.id)).map((entry) => `${entry.stream}: ${entry.text}`);
+  const seen = JSON.stringify({ status: run.status, reason: run.statusReason, exitCode: run.exitCode, oomKilled: run.oomKilled, log });
+  assert.equal(run.oomKilled, true, seen);
+  assert.equal(run.status, 'failed', seen);
   assert.match(run.statusReason ?? '', /OOM-killed/);
 });
 

@@ -61,6 +61,15 @@ export interface ContainerState {
   readonly OOMKilled: boolean;
 }
 
+export interface ContainerInfo {
+  readonly Id: string;
+  /** RFC 3339. */
+  readonly Created: string;
+  readonly State: ContainerState;
+  /** Memory: the limit in bytes, 0 when none. */
+  readonly HostConfig: { readonly Memory?: number };
+}
+
 export interface ContainerSummary {
   readonly Id: string;
   readonly State: string;
@@ -121,8 +130,16 @@ export class DockerApi {
     await this.call('POST', `/containers/${id}/wait?condition=not-running`);
   }
 
-  async inspect(id: string): Promise<{ Id: string; State: ContainerState }> {
-    return (await this.call('GET', `/containers/${id}/json`)) as { Id: string; State: ContainerState };
+  async inspect(id: string): Promise<ContainerInfo> {
+    return (await this.call('GET', `/containers/${id}/json`)) as ContainerInfo;
+  }
+
+  /** Whether the engine has logged an `oom` event for the container since `sinceSeconds`. */
+  async oomEventLogged(id: string, sinceSeconds: number): Promise<boolean> {
+    const filters = encodeURIComponent(JSON.stringify({ type: ['container'], container: [id], event: ['oom'] }));
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const text = (await this.call('GET', `/events?since=${sinceSeconds}&until=${until}&filters=${filters}`, undefined, 'text')) as string;
+    return text.trim() !== '';
   }
 
   async stop(id: string, seconds: number): Promise<void> {
