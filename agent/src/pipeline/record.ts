@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import { git } from '../runs/git';
 import { newRunId } from '../runs/ids';
+import type { NewRun } from '../runs/store';
 import type { LaunchPlan } from '../runs/plan';
 import type { RunService, StoredSpec } from '../runs/service';
 import type { CacheEntry } from './cache';
@@ -36,7 +37,8 @@ export async function recordCachedRun(
   const store = runs.store;
   const id = newRunId();
   const spec: StoredSpec = { plan, dvcPointers: [] };
-  await store.create({
+  const points = (await store.metrics(entry.runId)).flatMap((series) => series.points.map((point) => ({ name: series.name, ...point })));
+  const run: NewRun = {
     id,
     name: plan.name,
     task: plan.task,
@@ -56,16 +58,16 @@ export async function recordCachedRun(
     owner: runs.ownerId,
     spec,
     createdAt: at,
+  };
+  await store.recordFinished(run, {
+    inputs: Object.entries(fingerprint.parts.inputs).flatMap(([path, md5]) => (md5 === null ? [] : [{ path, md5 }])),
+    artifacts: entry.artifacts,
+    metrics: points,
+    tags: [CACHED_TAG],
+    startedAt: at,
+    endedAt: at,
+    exitCode: 0,
+    reason: `cached: outputs of run ${entry.runId} restored (same fingerprint)`,
   });
-  await store.recordInputs(
-    id,
-    Object.entries(fingerprint.parts.inputs).flatMap(([path, md5]) => (md5 === null ? [] : [{ path, md5 }])),
-  );
-  await store.recordArtifacts(id, entry.artifacts);
-  const points = (await store.metrics(entry.runId)).flatMap((series) => series.points.map((point) => ({ name: series.name, ...point })));
-  if (points.length > 0) await store.appendMetrics(id, points, at);
-  await store.setTags(id, [CACHED_TAG]);
-  await store.transition(id, 'running', { at });
-  await store.transition(id, 'succeeded', { at, exitCode: 0, reason: `cached: outputs of run ${entry.runId} restored (same fingerprint)` });
   return id;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -17,7 +17,12 @@ export interface FileDigest {
   readonly size: number;
 }
 
-export async function md5OfFile(path: string): Promise<string> {
+/** Files up to this size are read whole: a stream's set-up costs more than reading them. */
+const WHOLE_READ_LIMIT = 1 << 20;
+
+/** `size`, when the caller has just stat'ed the file, picks the whole-read path for small files. */
+export async function md5OfFile(path: string, size?: number): Promise<string> {
+  if (size !== undefined && size <= WHOLE_READ_LIMIT) return createHash('md5').update(await readFile(path)).digest('hex');
   const hash = createHash('md5');
   await pipeline(createReadStream(path), hash);
   return hash.digest('hex');
@@ -33,7 +38,10 @@ export async function digestTree(root: string): Promise<{ files: FileDigest[]; s
       const relpath = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) await walk(full, relpath);
-      else if (entry.isFile()) files.push({ relpath, md5: await md5OfFile(full), size: (await stat(full)).size });
+      else if (entry.isFile()) {
+        const { size } = await stat(full);
+        files.push({ relpath, md5: await md5OfFile(full, size), size });
+      }
       else skipped.push(relpath);
     }
   }
@@ -52,7 +60,7 @@ export function md5OfListing(files: readonly FileDigest[]): string {
 export async function md5OfPath(path: string): Promise<string | undefined> {
   const info = await lstat(path).catch(() => undefined);
   if (!info) return undefined;
-  if (info.isFile()) return md5OfFile(path);
+  if (info.isFile()) return md5OfFile(path, info.size);
   if (info.isDirectory()) return md5OfListing((await digestTree(path)).files);
   return undefined;
 }

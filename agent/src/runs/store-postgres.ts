@@ -18,6 +18,7 @@ import {
   statusesLeadingTo,
   type ActiveRun,
   type ExecutionDetails,
+  type FinishedRunDetails,
   type LogEntry,
   type MetricPoint,
   type MetricSeries,
@@ -182,33 +183,22 @@ export class PostgresRunStore implements RunStore {
   }
 
   async create(run: NewRun): Promise<RunRecord> {
-    await this.query(
-      `INSERT INTO runs (id, name, task, dag_file, dag_run_id, command, workdir, environment, executor, status,
-         priority, slot_class, created_at, git_commit, git_branch, resources, outputs, owner, spec, params)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-      [
-        run.id,
-        run.name,
-        run.task,
-        run.dagFile,
-        run.dagRunId,
-        run.command,
-        run.workdir,
-        run.environment,
-        run.executor,
-        run.priority,
-        run.slotClass,
-        run.createdAt,
-        run.gitCommit,
-        run.gitBranch,
-        JSON.stringify(run.resources),
-        JSON.stringify(run.outputs),
-        run.owner,
-        JSON.stringify(run.spec ?? null),
-        JSON.stringify(sortedRecord(run.params)),
-      ],
-    );
+    await this.ready;
+    await insertRun(this.pool, run);
     return (await this.get(run.id))!;
+  }
+
+  async recordFinished(run: NewRun, details: FinishedRunDetails): Promise<void> {
+    await this.transaction(async (client) => {
+      await insertRun(client, run);
+      await upsertInputs(client, run.id, details.inputs);
+      await upsertArtifacts(client, run.id, details.artifacts);
+      await upsertMetrics(client, run.id, details.metrics, details.endedAt);
+      await client.query('UPDATE runs SET tags = $2 WHERE id = $1', [run.id, JSON.stringify([...new Set(details.tags)].sort())]);
+      await updateStatus(client, run.id, 'running', { at: details.startedAt });
+      const done = await updateStatus(client, run.id, 'succeeded', { at: details.endedAt, exitCode: details.exitCode, reason: details.reason });
+      if (!done) throw new Error(`run ${run.id} could not be recorded as succeeded`);
+    });
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
@@ -302,28 +292,8 @@ export class PostgresRunStore implements RunStore {
   }
 
   async transition(id: string, to: RunStatus, details: TransitionDetails): Promise<boolean> {
-    const final = to !== 'running' && to !== 'queued';
-    const { rowCount } = await this.query(
-      `UPDATE runs SET
-         status = $2,
-         status_reason = coalesce($4, status_reason),
-         exit_code = coalesce($5, exit_code),
-         oom_killed = coalesce($6, oom_killed),
-         started_at = coalesce(started_at, $7),
-         ended_at = coalesce($8, ended_at)
-       WHERE id = $1 AND status = ANY($3)`,
-      [
-        id,
-        to,
-        statusesLeadingTo(to),
-        details.reason ?? null,
-        details.exitCode ?? null,
-        details.oomKilled === true ? true : null,
-        to === 'running' ? details.at : null,
-        final ? details.at : null,
-      ],
-    );
-    return rowCount === 1;
+    await this.ready;
+    return updateStatus(this.pool, id, to, details);
   }
 
   async claimSlot(id: string, limit: number, at: number): Promise<boolean> {
@@ -408,29 +378,7 @@ export class PostgresRunStore implements RunStore {
 
   async appendMetrics(id: string, points: readonly MetricPoint[], at: number): Promise<void> {
     if (points.length === 0) return;
-    const names = points.map((point) => point.name);
-    const steps = points.map((point) => point.step);
-    const values = points.map((point) => point.value);
-    await this.transaction(async (client) => {
-      // Later points of the same (name, step) in one batch win, as in SQLite's row-by-row upsert.
-      await client.query(
-        `INSERT INTO run_metrics (run_id, name, step, value, recorded_at)
-         SELECT DISTINCT ON (name, step) $1, name, step, value, $5
-         FROM unnest($2::text[], $3::bigint[], $4::float8[]) WITH ORDINALITY AS p(name, step, value, n)
-         ORDER BY name, step, n DESC
-         ON CONFLICT (run_id, name, step) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at`,
-        [id, names, steps, values, at],
-      );
-      await client.query(
-        `INSERT INTO run_latest_metrics (run_id, name, step, value)
-         SELECT DISTINCT ON (name) $1, name, step, value
-         FROM unnest($2::text[], $3::bigint[], $4::float8[]) WITH ORDINALITY AS p(name, step, value, n)
-         ORDER BY name, step DESC, n DESC
-         ON CONFLICT (run_id, name) DO UPDATE SET step = excluded.step, value = excluded.value
-         WHERE excluded.step >= run_latest_metrics.step`,
-        [id, names, steps, values],
-      );
-    });
+    await this.transaction((client) => upsertMetrics(client, id, points, at));
   }
 
   async metrics(id: string): Promise<MetricSeries[]> {
@@ -484,21 +432,13 @@ export class PostgresRunStore implements RunStore {
   }
 
   async recordInputs(id: string, inputs: readonly RunInput[]): Promise<void> {
-    if (inputs.length === 0) return;
-    await this.query(
-      `INSERT INTO run_inputs (run_id, path, md5) SELECT $1, * FROM unnest($2::text[], $3::text[])
-       ON CONFLICT (run_id, path) DO UPDATE SET md5 = excluded.md5`,
-      [id, inputs.map((input) => input.path), inputs.map((input) => input.md5)],
-    );
+    await this.ready;
+    await upsertInputs(this.pool, id, inputs);
   }
 
   async recordArtifacts(id: string, artifacts: readonly RunArtifact[]): Promise<void> {
-    if (artifacts.length === 0) return;
-    await this.query(
-      `INSERT INTO run_artifacts (run_id, path, md5, size) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])
-       ON CONFLICT (run_id, path) DO UPDATE SET md5 = excluded.md5, size = excluded.size`,
-      [id, artifacts.map((artifact) => artifact.path), artifacts.map((artifact) => artifact.md5), artifacts.map((artifact) => artifact.size)],
-    );
+    await this.ready;
+    await upsertArtifacts(this.pool, id, artifacts);
   }
 
   async setTags(id: string, tags: readonly string[]): Promise<void> {
@@ -547,4 +487,104 @@ export class PostgresRunStore implements RunStore {
 
 function sortedRecord(record: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The pool or one connection inside a transaction: the statements below run on either. */
+type Queryable = Pick<PoolClient, 'query'>;
+
+async function insertRun(db: Queryable, run: NewRun): Promise<void> {
+  await db.query(
+    `INSERT INTO runs (id, name, task, dag_file, dag_run_id, command, workdir, environment, executor, status,
+       priority, slot_class, created_at, git_commit, git_branch, resources, outputs, owner, spec, params)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+    [
+      run.id,
+      run.name,
+      run.task,
+      run.dagFile,
+      run.dagRunId,
+      run.command,
+      run.workdir,
+      run.environment,
+      run.executor,
+      run.priority,
+      run.slotClass,
+      run.createdAt,
+      run.gitCommit,
+      run.gitBranch,
+      JSON.stringify(run.resources),
+      JSON.stringify(run.outputs),
+      run.owner,
+      JSON.stringify(run.spec ?? null),
+      JSON.stringify(sortedRecord(run.params)),
+    ],
+  );
+}
+
+async function updateStatus(db: Queryable, id: string, to: RunStatus, details: TransitionDetails): Promise<boolean> {
+  const final = to !== 'running' && to !== 'queued';
+  const { rowCount } = await db.query(
+    `UPDATE runs SET
+       status = $2,
+       status_reason = coalesce($4, status_reason),
+       exit_code = coalesce($5, exit_code),
+       oom_killed = coalesce($6, oom_killed),
+       started_at = coalesce(started_at, $7),
+       ended_at = coalesce($8, ended_at)
+     WHERE id = $1 AND status = ANY($3)`,
+    [
+      id,
+      to,
+      statusesLeadingTo(to),
+      details.reason ?? null,
+      details.exitCode ?? null,
+      details.oomKilled === true ? true : null,
+      to === 'running' ? details.at : null,
+      final ? details.at : null,
+    ],
+  );
+  return rowCount === 1;
+}
+
+async function upsertMetrics(db: Queryable, id: string, points: readonly MetricPoint[], at: number): Promise<void> {
+  if (points.length === 0) return;
+  const names = points.map((point) => point.name);
+  const steps = points.map((point) => point.step);
+  const values = points.map((point) => point.value);
+  // Later points of the same (name, step) in one batch win, as in SQLite's row-by-row upsert.
+  await db.query(
+    `INSERT INTO run_metrics (run_id, name, step, value, recorded_at)
+     SELECT DISTINCT ON (name, step) $1, name, step, value, $5
+     FROM unnest($2::text[], $3::bigint[], $4::float8[]) WITH ORDINALITY AS p(name, step, value, n)
+     ORDER BY name, step, n DESC
+     ON CONFLICT (run_id, name, step) DO UPDATE SET value = excluded.value, recorded_at = excluded.recorded_at`,
+    [id, names, steps, values, at],
+  );
+  await db.query(
+    `INSERT INTO run_latest_metrics (run_id, name, step, value)
+     SELECT DISTINCT ON (name) $1, name, step, value
+     FROM unnest($2::text[], $3::bigint[], $4::float8[]) WITH ORDINALITY AS p(name, step, value, n)
+     ORDER BY name, step DESC, n DESC
+     ON CONFLICT (run_id, name) DO UPDATE SET step = excluded.step, value = excluded.value
+     WHERE excluded.step >= run_latest_metrics.step`,
+    [id, names, steps, values],
+  );
+}
+
+async function upsertInputs(db: Queryable, id: string, inputs: readonly RunInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  await db.query(
+    `INSERT INTO run_inputs (run_id, path, md5) SELECT $1, * FROM unnest($2::text[], $3::text[])
+     ON CONFLICT (run_id, path) DO UPDATE SET md5 = excluded.md5`,
+    [id, inputs.map((input) => input.path), inputs.map((input) => input.md5)],
+  );
+}
+
+async function upsertArtifacts(db: Queryable, id: string, artifacts: readonly RunArtifact[]): Promise<void> {
+  if (artifacts.length === 0) return;
+  await db.query(
+    `INSERT INTO run_artifacts (run_id, path, md5, size) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])
+     ON CONFLICT (run_id, path) DO UPDATE SET md5 = excluded.md5, size = excluded.size`,
+    [id, artifacts.map((artifact) => artifact.path), artifacts.map((artifact) => artifact.md5), artifacts.map((artifact) => artifact.size)],
+  );
 }

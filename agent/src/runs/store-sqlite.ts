@@ -18,6 +18,7 @@ import {
   statusesLeadingTo,
   type ActiveRun,
   type ExecutionDetails,
+  type FinishedRunDetails,
   type LogEntry,
   type MetricPoint,
   type MetricSeries,
@@ -143,31 +144,79 @@ export class SqliteRunStore implements RunStore {
   }
 
   async create(run: NewRun): Promise<RunRecord> {
-    const insert = this.db.transaction(() => {
-      this.statements.insertRun.run({
-        id: run.id,
-        name: run.name,
-        task: run.task,
-        dag_file: run.dagFile,
-        dag_run_id: run.dagRunId,
-        command: run.command,
-        workdir: run.workdir,
-        environment: run.environment,
-        executor: run.executor,
-        priority: run.priority,
-        slot_class: run.slotClass,
-        created_at: run.createdAt,
-        git_commit: run.gitCommit,
-        git_branch: run.gitBranch,
-        resources: JSON.stringify(run.resources),
-        outputs: JSON.stringify(run.outputs),
-        owner: run.owner,
-        spec: JSON.stringify(run.spec ?? null),
-        params_json: JSON.stringify(sortedRecord(run.params)),
-      });
-    });
-    insert.immediate();
+    this.db.transaction(() => this.insertRun(run)).immediate();
     return (await this.get(run.id))!;
+  }
+
+  async recordFinished(run: NewRun, details: FinishedRunDetails): Promise<void> {
+    const record = this.db.transaction(() => {
+      // Inserted as it ends up (succeeded, tagged): each later UPDATE would rebuild summary_json.
+      this.statements.insertFinishedRun.run({
+        ...this.runColumns(run),
+        status_reason: details.reason,
+        exit_code: details.exitCode,
+        started_at: details.startedAt,
+        ended_at: details.endedAt,
+        tags_json: JSON.stringify([...new Set(details.tags)].sort()),
+      });
+      for (const input of details.inputs) this.statements.upsertInput.run(run.id, input.path, input.md5);
+      for (const artifact of details.artifacts) this.statements.upsertArtifact.run(run.id, artifact.path, artifact.md5, artifact.size);
+      this.insertMetrics(run.id, details.metrics, details.endedAt);
+    });
+    record.immediate();
+  }
+
+  private insertRun(run: NewRun): void {
+    this.statements.insertRun.run(this.runColumns(run));
+  }
+
+  private runColumns(run: NewRun) {
+    return {
+      id: run.id,
+      name: run.name,
+      task: run.task,
+      dag_file: run.dagFile,
+      dag_run_id: run.dagRunId,
+      command: run.command,
+      workdir: run.workdir,
+      environment: run.environment,
+      executor: run.executor,
+      priority: run.priority,
+      slot_class: run.slotClass,
+      created_at: run.createdAt,
+      git_commit: run.gitCommit,
+      git_branch: run.gitBranch,
+      resources: JSON.stringify(run.resources),
+      outputs: JSON.stringify(run.outputs),
+      owner: run.owner,
+      spec: JSON.stringify(run.spec ?? null),
+      params_json: JSON.stringify(sortedRecord(run.params)),
+    };
+  }
+
+  private insertMetrics(id: string, points: readonly MetricPoint[], at: number): void {
+    if (points.length === 0) return;
+    for (const point of points) {
+      this.statements.upsertMetric.run(id, point.name, point.step, point.value, at);
+      this.statements.upsertLatest.run(id, point.name, point.step, point.value);
+    }
+    this.statements.refreshLatestJson.run({ id });
+  }
+
+  private updateStatus(id: string, to: RunStatus, details: TransitionDetails): boolean {
+    const from = statusesLeadingTo(to);
+    const final = to !== 'running' && to !== 'queued';
+    const result = this.statements.transition.run({
+      id,
+      to,
+      from: JSON.stringify(from),
+      reason: details.reason ?? null,
+      exit_code: details.exitCode ?? null,
+      oom_killed: details.oomKilled === true ? 1 : null,
+      started_at: to === 'running' ? details.at : null,
+      ended_at: final ? details.at : null,
+    });
+    return result.changes === 1;
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
@@ -240,19 +289,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async transition(id: string, to: RunStatus, details: TransitionDetails): Promise<boolean> {
-    const from = statusesLeadingTo(to);
-    const final = to !== 'running' && to !== 'queued';
-    const result = this.statements.transition.run({
-      id,
-      to,
-      from: JSON.stringify(from),
-      reason: details.reason ?? null,
-      exit_code: details.exitCode ?? null,
-      oom_killed: details.oomKilled === true ? 1 : null,
-      started_at: to === 'running' ? details.at : null,
-      ended_at: final ? details.at : null,
-    });
-    return result.changes === 1;
+    return this.updateStatus(id, to, details);
   }
 
   async claimSlot(id: string, limit: number, at: number): Promise<boolean> {
@@ -314,14 +351,7 @@ export class SqliteRunStore implements RunStore {
 
   async appendMetrics(id: string, points: readonly MetricPoint[], at: number): Promise<void> {
     if (points.length === 0) return;
-    const append = this.db.transaction(() => {
-      for (const point of points) {
-        this.statements.upsertMetric.run(id, point.name, point.step, point.value, at);
-        this.statements.upsertLatest.run(id, point.name, point.step, point.value);
-      }
-      this.statements.refreshLatestJson.run({ id });
-    });
-    append.immediate();
+    this.db.transaction(() => this.insertMetrics(id, points, at)).immediate();
   }
 
   async metrics(id: string): Promise<MetricSeries[]> {
@@ -402,6 +432,13 @@ function prepareStatements(db: Database) {
         priority, slot_class, created_at, git_commit, git_branch, resources, outputs, owner, spec, params_json)
       VALUES (@id, @name, @task, @dag_file, @dag_run_id, @command, @workdir, @environment, @executor, 'queued',
         @priority, @slot_class, @created_at, @git_commit, @git_branch, @resources, @outputs, @owner, @spec, @params_json)`),
+    insertFinishedRun: db.prepare(`
+      INSERT INTO runs (id, name, task, dag_file, dag_run_id, command, workdir, environment, executor, status,
+        status_reason, exit_code, priority, slot_class, created_at, started_at, ended_at, git_commit, git_branch,
+        resources, outputs, owner, spec, params_json, tags_json)
+      VALUES (@id, @name, @task, @dag_file, @dag_run_id, @command, @workdir, @environment, @executor, 'succeeded',
+        @status_reason, @exit_code, @priority, @slot_class, @created_at, @started_at, @ended_at, @git_commit, @git_branch,
+        @resources, @outputs, @owner, @spec, @params_json, @tags_json)`),
     runById: db.prepare('SELECT * FROM runs WHERE id = ?'),
     inputsOf: db.prepare('SELECT path, md5 FROM run_inputs WHERE run_id = ? ORDER BY path'),
     artifactsOf: db.prepare('SELECT path, md5, size FROM run_artifacts WHERE run_id = ? ORDER BY path'),

@@ -64,6 +64,18 @@ export interface TransitionDetails {
 }
 
 /** A run that is not finished yet, with what recovery needs to find its process or container. */
+/** What `recordFinished` writes along with the run: a run that is over the moment it is recorded. */
+export interface FinishedRunDetails {
+  readonly inputs: readonly RunInput[];
+  readonly artifacts: readonly RunArtifact[];
+  readonly metrics: readonly MetricPoint[];
+  readonly tags: readonly string[];
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly exitCode: number;
+  readonly reason: string;
+}
+
 export interface ActiveRun {
   readonly id: string;
   readonly status: 'queued' | 'running';
@@ -109,6 +121,12 @@ export interface RunStore {
 
   create(run: NewRun): Promise<RunRecord>;
   get(id: string): Promise<RunRecord | undefined>;
+  /**
+   * Records a run that succeeded without executing (a DAG task whose outputs were restored from
+   * the cache) in one atomic step: created, with its inputs, artifacts, metrics and tags, and
+   * already succeeded. One transaction instead of seven is what keeps a fully cached DAG quick.
+   */
+  recordFinished(run: NewRun, details: FinishedRunDetails): Promise<void>;
   /** The full id of the one run whose id starts with `prefix`; a UserError when none or several. */
   resolveId(prefix: string): Promise<string>;
   /** Runs newest first, each with its params, tags and latest metrics, in one query. */

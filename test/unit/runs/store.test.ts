@@ -73,6 +73,38 @@ contractTest('status moves only along allowed transitions, and records exit code
   assert.equal(await store.transition('nope', 'running', { at: 1 }), false, 'unknown run');
 });
 
+contractTest('a run recorded as finished is all there at once: succeeded, with inputs, artifacts, metrics and tags', async (store) => {
+  await store.recordFinished(newRun({ id: 'cafe01' }), {
+    inputs: [{ path: 'data/x.csv', md5: '1'.repeat(32) }],
+    artifacts: [{ path: 'build/models/rf.pkl', md5: '2'.repeat(32), size: 12 }],
+    metrics: [
+      { name: 'accuracy', step: 0, value: 0.5 },
+      { name: 'accuracy', step: 1, value: 0.9 },
+    ],
+    tags: ['cached', 'cached'],
+    startedAt: 40,
+    endedAt: 41,
+    exitCode: 0,
+    reason: 'cached: outputs of run abc restored',
+  });
+  const run = await store.get('cafe01');
+  assert.ok(run);
+  assert.deepEqual(
+    [run.status, run.exitCode, run.statusReason, run.startedAt, run.endedAt],
+    ['succeeded', 0, 'cached: outputs of run abc restored', 40, 41],
+  );
+  assert.deepEqual(run.inputs, [{ path: 'data/x.csv', md5: '1'.repeat(32) }]);
+  assert.deepEqual(run.artifacts, [{ path: 'build/models/rf.pkl', md5: '2'.repeat(32), size: 12 }]);
+  assert.deepEqual(run.tags, ['cached']);
+  assert.deepEqual(run.latestMetrics, { accuracy: { step: 1, value: 0.9 } });
+  assert.deepEqual(await store.metrics('cafe01'), [{ name: 'accuracy', points: [{ step: 0, value: 0.5 }, { step: 1, value: 0.9 }] }]);
+  assert.equal((await store.active()).length, 0);
+  await assert.rejects(store.recordFinished(newRun({ id: 'cafe01' }), {
+    inputs: [], artifacts: [], metrics: [], tags: [], startedAt: 50, endedAt: 51, exitCode: 0, reason: 'again',
+  }));
+  assert.equal((await store.get('cafe01'))?.statusReason, 'cached: outputs of run abc restored', 'a refused record changes nothing');
+});
+
 contractTest('claimSlot respects the limit and lets the highest priority, then the oldest, go first', async (store) => {
   await store.create(newRun({ id: 'aa0001', priority: 0 }));
   await store.create(newRun({ id: 'aa0002', priority: 5 }));
