@@ -107,6 +107,14 @@ export async function snapshotCode(options: SnapshotOptions): Promise<CodeSnapsh
   if (scopeRelative === undefined) throw new LaunchError(`${options.scope} is outside its repository ${repoRoot}`);
   const scopePath = scopeRelative.split(sep).join('/');
 
+  if (commit !== null && commitTree !== null && (await workingTreeIsClean(repoRoot))) {
+    // Nothing staged, changed or untracked: the code is HEAD's tree, and the user's index (equal
+    // to HEAD) can be checked out as it is — two git processes fewer per run.
+    const files = (await git(['ls-files', '-z', '--', scopePath === '' ? '.' : scopePath], { cwd: repoRoot })).stdout;
+    const codeDir = await writeFiles(options.targetDir, scopeRelative, files, repoRoot, {});
+    return { repoRoot, commit, branch, tree: commitTree, diff: '', leftOut: [], codeDir, scopePath, dvcPointers: dvcPointersIn(files, scopePath) };
+  }
+
   await mkdir(options.scratchDir, { recursive: true });
   const indexFile = join(options.scratchDir, 'snapshot.index');
   try {
@@ -129,7 +137,6 @@ export async function snapshotCode(options: SnapshotOptions): Promise<CodeSnapsh
       });
     }
     const tree = (await git(['write-tree'], { cwd: repoRoot, env })).stdout.trim();
-    await mkdir(options.targetDir, { recursive: true });
     const [diff, files] = await Promise.all([
       tree === commitTree
         ? ''
@@ -138,21 +145,51 @@ export async function snapshotCode(options: SnapshotOptions): Promise<CodeSnapsh
           ),
       git(['ls-files', '-z', '--', scopePath === '' ? '.' : scopePath], { cwd: repoRoot, env }).then((result) => result.stdout),
     ]);
-    const prefix = options.targetDir.endsWith(sep) ? options.targetDir : `${options.targetDir}${sep}`;
-    if (files.length > 0) {
-      await git(['checkout-index', '--force', '--stdin', '-z', `--prefix=${prefix}`], { cwd: repoRoot, env, input: files });
-    }
-    const codeDir = scopePath === '' ? options.targetDir : join(options.targetDir, scopeRelative);
-    await mkdir(codeDir, { recursive: true });
-    const scopePrefix = scopePath === '' ? '' : `${scopePath}/`;
-    const dvcPointers = files
-      .split('\0')
-      .filter((path) => path.endsWith('.dvc') && !path.startsWith('.dvc/') && !path.includes('/.dvc/'))
-      .map((path) => path.slice(scopePrefix.length));
+    const codeDir = await writeFiles(options.targetDir, scopeRelative, files, repoRoot, env);
+    const dvcPointers = dvcPointersIn(files, scopePath);
     return { repoRoot, commit, branch, tree, diff, leftOut: leftOut.leftOut, codeDir, scopePath, dvcPointers };
   } finally {
     await rm(indexFile, { force: true });
   }
+}
+
+/** Writes the listed files (NUL-separated, from the index `env` names) under targetDir; the scope's folder there. */
+async function writeFiles(
+  targetDir: string,
+  scopeRelative: string,
+  files: string,
+  repoRoot: string,
+  env: Readonly<Record<string, string>>,
+): Promise<string> {
+  await mkdir(targetDir, { recursive: true });
+  const prefix = targetDir.endsWith(sep) ? targetDir : `${targetDir}${sep}`;
+  if (files.length > 0) {
+    await git(['checkout-index', '--force', '--stdin', '-z', `--prefix=${prefix}`], { cwd: repoRoot, env, input: files });
+  }
+  const codeDir = scopeRelative === '' ? targetDir : join(targetDir, scopeRelative);
+  await mkdir(codeDir, { recursive: true });
+  return codeDir;
+}
+
+/** DVC pointer files among the listed paths, relative to the scope (DVC's own folder left out). */
+function dvcPointersIn(files: string, scopePath: string): string[] {
+  const scopePrefix = scopePath === '' ? '' : `${scopePath}/`;
+  return files
+    .split('\0')
+    .filter((path) => path.endsWith('.dvc') && !path.startsWith('.dvc/') && !path.includes('/.dvc/'))
+    .map((path) => path.slice(scopePrefix.length));
+}
+
+/**
+ * True when nothing is staged, modified, deleted or untracked (mlw's own state aside). Asked with
+ * optional locks off, so git does not rewrite the user's index to refresh it.
+ */
+async function workingTreeIsClean(repoRoot: string): Promise<boolean> {
+  const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: repoRoot, env: { GIT_OPTIONAL_LOCKS: '0' } });
+  return status.stdout
+    .split('\0')
+    .filter((entry) => entry !== '')
+    .every((entry) => entry.startsWith('?? ') && isOwnState(entry.slice(3)));
 }
 
 function resolveGitPath(repoRoot: string, path: string): string {

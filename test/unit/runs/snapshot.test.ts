@@ -66,6 +66,32 @@ void test('a clean tree gives an empty diff and the commit tree', async (t) => {
   assert.equal(readFileSync(join(scratch, 'code', 'other.txt'), 'utf8'), 'outside the scope\n');
 });
 
+void test('a clean tree is written from the index without touching it: scope, pointers, own state ignored', async (t) => {
+  const root = repo(t);
+  mkdirSync(join(root, '.mlw'));
+  writeFileSync(join(root, '.mlw/runs.db'), 'state');
+  const index = join(root, '.git', 'index');
+  const indexBefore = readFileSync(index);
+  const scratch = tempDir(t);
+  const snapshot = await snapshotCode({ scope: join(root, 'proj'), targetDir: join(scratch, 'code'), scratchDir: scratch });
+  assert.deepEqual(readFileSync(index), indexBefore, "the user's index is byte for byte as it was");
+  assert.deepEqual([snapshot.diff, snapshot.tree, snapshot.leftOut], ['', git(root, 'rev-parse', 'HEAD^{tree}').trim(), []]);
+  assert.deepEqual(snapshot.dvcPointers, ['data.csv.dvc']);
+  assert.equal(readFileSync(join(snapshot.codeDir, 'src/train.py'), 'utf8'), 'print(1)\n');
+  assert.equal(existsSync(join(scratch, 'code', 'other.txt')), false, 'only the scope is written');
+  assert.equal(existsSync(join(scratch, 'code', '.mlw')), false);
+});
+
+void test('a change that is only staged is still part of the snapshot', async (t) => {
+  const root = repo(t);
+  writeFileSync(join(root, 'proj/src/train.py'), 'print(3)\n');
+  git(root, 'add', 'proj/src/train.py');
+  const scratch = tempDir(t);
+  const snapshot = await snapshotCode({ scope: root, targetDir: join(scratch, 'code'), scratchDir: scratch });
+  assert.equal(readFileSync(join(scratch, 'code', 'proj/src/train.py'), 'utf8'), 'print(3)\n');
+  assert.match(snapshot.diff, /^\+print\(3\)$/m);
+});
+
 void test('outside a git repository the snapshot refuses, saying what to do', async (t) => {
   const dir = tempDir(t);
   await assert.rejects(
