@@ -47,8 +47,9 @@ mkdir -p "$MLW_TEST_ARTIFACTS"
 node --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"
 
 if [ "$quick" = false ]; then
-  # One editor at a time: two code-server + Chromium sessions side by side on 2 cores starved each
-  # other until a view never rendered (seen 2026-11-23), and each session alone needs both cores.
+  # One editor at a time: each code-server + Chromium session alone keeps both cores busy. (A view
+  # that "never rendered" on 2026-11-23 turned out to be a row below a crowded pane's fold: see
+  # openViewContainer in test/e2e/support/workbench.ts.)
   step "end-to-end tests (real VS Code), one file at a time"
   mapfile -t e2e < <(find test/e2e -name '*.test.ts' 2>/dev/null | sort)
   node --import tsx --test --test-reporter=spec --test-concurrency=1 "${e2e[@]}"

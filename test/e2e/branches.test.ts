@@ -80,7 +80,7 @@ void describe('Branches view in VS Code (code-server)', () => {
    * before activation, that it has no data provider) — those messages are waited through.
    */
   async function branchesTree(): Promise<Locator> {
-    const sidebar = await openViewContainer(page, 'MLOps');
+    const sidebar = await openViewContainer(page, 'MLOps', 'Branches');
     const settled = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
     await settled.waitFor();
     assert.match((await settled.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);

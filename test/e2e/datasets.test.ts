@@ -64,9 +64,7 @@ void describe('Datasets view (code-server)', () => {
   void test('the view lists the dataset clean, with its file count', () =>
     step('datasets-clean', async () => {
       // No DAG file here: opening the view is what activates the extension and starts the agent.
-      const sidebar = await openViewContainer(page, 'MLOps');
-      const header = sidebar.locator('.pane-header', { hasText: 'Datasets' });
-      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      const sidebar = await openViewContainer(page, 'MLOps', 'Datasets');
       const ready = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
       await ready.waitFor();
       assert.match((await ready.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);

@@ -48,12 +48,10 @@ void describe('Environments view in VS Code (code-server)', () => {
 
   /** The Environments tree once the agent has answered (its pane expanded if it was collapsed). */
   async function environmentsTree(): Promise<Locator> {
-    const sidebar = await openViewContainer(page, 'MLOps');
+    const sidebar = await openViewContainer(page, 'MLOps', 'Environments');
     const settled = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
     await settled.waitFor();
     assert.match((await settled.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);
-    const header = sidebar.locator('.pane-header', { hasText: 'Environments' });
-    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
     const tree = sidebar.locator('.monaco-list[aria-label="Environments"]');
     await tree.locator('.monaco-list-row', { hasText: 'Docker images' }).waitFor();
     return tree;

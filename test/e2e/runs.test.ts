@@ -100,11 +100,9 @@ void describe('Runs view, metrics and compare webviews (code-server, Docker Engi
       const ready = statusItem(page, 'MLOps agent: ready').or(statusItem(page, 'MLOps agent: error'));
       await ready.waitFor();
       assert.match((await ready.getAttribute('aria-label')) ?? '', /^MLOps agent: ready/);
-      const sidebar = await openViewContainer(page, 'MLOps');
+      const sidebar = await openViewContainer(page, 'MLOps', 'Runs');
       // Other views of the container have their own messages and welcome text: look in the Runs pane only.
       const pane = sidebar.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: /^Runs$/ }) });
-      const header = pane.locator('.pane-header');
-      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
       const message = pane.locator('.tree-explorer-viewlet-tree-view > .message').filter({ hasText: /\S/ });
       const welcome = pane.locator('.welcome-view-content', { hasText: 'No runs yet' });
       await welcome.or(message).first().waitFor();

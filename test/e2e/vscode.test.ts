@@ -77,7 +77,7 @@ void describe('VS Code (code-server) with the packaged extension', () => {
    * Resolves to the row's text ("cycle-demo cycle.dag.yaml · 2 errors").
    */
   async function pipelineRowText(): Promise<string> {
-    const sidebar = await openViewContainer(page, 'MLOps');
+    const sidebar = await openViewContainer(page, 'MLOps', 'Pipelines');
     const tree = sidebar.locator('.monaco-list[aria-label="Pipelines"]');
     const row = tree.locator('.monaco-list-row', { hasText: 'cycle-demo' });
     // Other views of the container (Branches in this non-git folder, Runs, …) show their own messages: look in the Pipelines pane only.
@@ -160,7 +160,7 @@ void describe('VS Code (code-server) with the packaged extension', () => {
       writeFileSync(join(session.workspace, DAG_FILE), DAG_TEXT.replace('    needs: [a]\n', ''));
       const panel = await showProblems(page);
       await panel.locator('.monaco-list-row:has(.marker-icon)').first().waitFor({ state: 'detached' });
-      const sidebar = await openViewContainer(page, 'MLOps');
+      const sidebar = await openViewContainer(page, 'MLOps', 'Pipelines');
       await sidebar
         .locator('.monaco-list[aria-label="Pipelines"] .monaco-list-row', { hasText: 'cycle-demo' })
         .filter({ hasNotText: /error/ })

@@ -41,7 +41,11 @@ export function dataHandlers(context: AgentContext): HandlerEntry[] {
 
   return [
     handle(listDatasets, () => service.list()),
-    handle(datasetStatus, (params) => service.status(params.paths, params.remote, params.cloud)),
+    // The editor asks for every dataset's state in any workspace: none tracked yet is an empty
+    // answer (the view's welcome text says how to start), not an error.
+    handle(datasetStatus, async (params) =>
+      params.paths.length === 0 && !(await service.tracksData()) ? [] : service.status(params.paths, params.remote, params.cloud),
+    ),
     handle(addDatasets, async (params) => {
       const results = await service.add(params.paths, progress(params.progressToken));
       changed(results.map((result) => result.path));

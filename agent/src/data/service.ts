@@ -13,7 +13,7 @@ import { checkoutPointer } from './checkout';
 import { findPointerFiles, selectPointers } from './datasets';
 import { pointerFileFor, readPointer, type Pointer } from './pointer';
 import { openRemote, type Remote } from './remotes';
-import { openDataRepo, type DataRepo } from './repo';
+import { findDataRoot, openDataRepo, type DataRepo } from './repo';
 import { datasetStatus } from './status';
 import { fetch, push, type TransferProgress } from './transfer';
 import { datasetVersions, diffVersions, pointerAt } from './versions';
@@ -52,6 +52,11 @@ export class DataService {
 
   private resolvePaths(paths: readonly string[]): string[] {
     return paths.map((path) => resolve(this.options.cwd, path));
+  }
+
+  /** Whether this folder or one above it has a `.dvc` folder (anything was ever tracked). */
+  async tracksData(): Promise<boolean> {
+    return (await findDataRoot(this.options.cwd)) !== undefined;
   }
 
   async list(): Promise<DatasetSummary[]> {

@@ -54,14 +54,33 @@ export async function showProblems(page: Page): Promise<Locator> {
   return panel;
 }
 
-/** Opens a view container of the activity bar by its title and returns its side bar. */
-export async function openViewContainer(page: Page, title: string): Promise<Locator> {
+/**
+ * Opens a view container of the activity bar by its title and returns its side bar. With `view`,
+ * that view is expanded and every other view of the container collapsed: a tree renders only the
+ * rows it has room for (the list is virtual), so a row below a crowded pane's fold is not in the
+ * page at all, and waiting for it would never end (seen: the Branches view's Remote group once the
+ * container held five views).
+ */
+export async function openViewContainer(page: Page, title: string, view?: string): Promise<Locator> {
   const item = page.locator(`.activitybar li.action-item:has(> a.action-label[aria-label="${title}"])`);
   // Clicking the container that is already showing would close the side bar.
   if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
   const sidebar = page.locator('.part.sidebar');
   await sidebar.locator('.composite.title', { hasText: title }).waitFor();
+  if (view !== undefined) await showOnlyView(sidebar, view);
   return sidebar;
+}
+
+async function showOnlyView(sidebar: Locator, view: string): Promise<void> {
+  const target = `${view} Section`;
+  await sidebar.locator(`.pane-header[aria-label="${target}"]`).waitFor();
+  for (const header of await sidebar.locator('.pane-header[aria-label$=" Section"]').all()) {
+    const label = (await header.getAttribute('aria-label')) ?? '';
+    const expanded = (await header.getAttribute('aria-expanded')) === 'true';
+    if ((label === target) === expanded) continue;
+    await header.locator('.title').click();
+    await sidebar.locator(`.pane-header[aria-label="${label}"][aria-expanded="${String(!expanded)}"]`).waitFor();
+  }
 }
 
 /** Runs a command by its title through the Command Palette. */

@@ -23,6 +23,16 @@ function workspace(t: { after: (fn: () => void) => void }): { root: string; serv
 }
 
 void describe('data add, status, checkout', () => {
+  void test('a workspace that never tracked anything says so: tracksData is false until the first add', async (t) => {
+    const { root, service } = workspace(t);
+    assert.equal(await service.tracksData(), false);
+    await assert.rejects(service.status([]), /no \.dvc folder here or above.*mlw data add PATH/);
+    writeFileSync(join(root, 'a.txt'), 'a\n');
+    await service.add(['a.txt']);
+    assert.equal(await service.tracksData(), true);
+    assert.deepEqual((await service.status([])).map((status) => status.path), ['a.txt']);
+  });
+
   void test('add of a folder writes the pointer, cache objects and .dir listing exactly as DVC 3 (python3 as oracle)', async (t) => {
     const { root, service } = workspace(t);
     writeTree(join(root, 'data'), awkwardTree);
