@@ -7,6 +7,7 @@
 // taken at exit, when it holds every function this command compiled. The cache is keyed by the
 // bundle's size and mtime; a rejected or unreadable cache only costs a normal start.
 'use strict';
+const { isAscii } = require('node:buffer');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const Module = require('node:module');
@@ -17,7 +18,10 @@ const vm = require('node:vm');
 const bundle = path.join(__dirname, '..', 'dist', 'agent.js');
 
 function runWithCodeCache() {
-  const source = fs.readFileSync(bundle, 'utf8');
+  // The bundle is ASCII (build.mjs escapes the rest): read as latin1 it needs no UTF-8 decoding,
+  // ~25 ms less per start here. Anything else is decoded as UTF-8, as usual.
+  const bytes = fs.readFileSync(bundle);
+  const source = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString('utf8');
   const stats = fs.statSync(bundle);
   const key = createHash('sha1').update(`${bundle}:${stats.size}:${stats.mtimeMs}:${process.version}`).digest('hex');
   const cacheDir = path.join(os.tmpdir(), `mlw-code-cache-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);

@@ -1,6 +1,6 @@
 // Bundles the agent (also the `mlw` CLI) and the extension with esbuild; `tsc` only type-checks.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -74,3 +74,9 @@ await Promise.all([
     outfile: 'dist/webview-dag-graph.js',
   }),
 ]);
+
+// esbuild escapes non-ASCII characters in code but keeps comments as written; escaping those too
+// makes the agent bundle pure ASCII, which bin/mlw.js reads without UTF-8 decoding (faster start).
+const agentBundle = readFileSync('dist/agent.js', 'utf8');
+const asciiBundle = agentBundle.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+if (asciiBundle !== agentBundle) writeFileSync('dist/agent.js', asciiBundle);
