@@ -102,17 +102,25 @@ async function headState(cwd: string): Promise<HeadState> {
 }
 
 export async function snapshotCode(options: SnapshotOptions): Promise<CodeSnapshot> {
-  const { repoRoot, commit, commitTree, branch, userIndex } = await headState(resolve(options.scope));
-  const scopeRelative = insideRoot(repoRoot, resolve(options.scope));
+  const scope = resolve(options.scope);
+  // The usual case is a clean tree; the three questions it needs go out at once (a run's start-up
+  // waits on them). Paths in both answers are relative to the repository's top (porcelain status,
+  // ls-files --full-name); the answers are only used when HEAD exists and nothing is dirty.
+  const [head, clean, scopeFiles] = await Promise.all([
+    headState(scope),
+    workingTreeIsClean(scope).catch(() => false),
+    git(['ls-files', '-z', '--full-name', '--', '.'], { cwd: scope }).then((result) => result.stdout, () => undefined),
+  ]);
+  const { repoRoot, commit, commitTree, branch, userIndex } = head;
+  const scopeRelative = insideRoot(repoRoot, scope);
   if (scopeRelative === undefined) throw new LaunchError(`${options.scope} is outside its repository ${repoRoot}`);
   const scopePath = scopeRelative.split(sep).join('/');
 
-  if (commit !== null && commitTree !== null && (await workingTreeIsClean(repoRoot))) {
+  if (commit !== null && commitTree !== null && clean && scopeFiles !== undefined) {
     // Nothing staged, changed or untracked: the code is HEAD's tree, and the user's index (equal
-    // to HEAD) can be checked out as it is — two git processes fewer per run.
-    const files = (await git(['ls-files', '-z', '--', scopePath === '' ? '.' : scopePath], { cwd: repoRoot })).stdout;
-    const codeDir = await writeFiles(options.targetDir, scopeRelative, files, repoRoot, {});
-    return { repoRoot, commit, branch, tree: commitTree, diff: '', leftOut: [], codeDir, scopePath, dvcPointers: dvcPointersIn(files, scopePath) };
+    // to HEAD) can be checked out as it is.
+    const codeDir = await writeFiles(options.targetDir, scopeRelative, scopeFiles, repoRoot, {});
+    return { repoRoot, commit, branch, tree: commitTree, diff: '', leftOut: [], codeDir, scopePath, dvcPointers: dvcPointersIn(scopeFiles, scopePath) };
   }
 
   await mkdir(options.scratchDir, { recursive: true });
@@ -184,8 +192,9 @@ function dvcPointersIn(files: string, scopePath: string): string[] {
  * True when nothing is staged, modified, deleted or untracked (mlw's own state aside). Asked with
  * optional locks off, so git does not rewrite the user's index to refresh it.
  */
-async function workingTreeIsClean(repoRoot: string): Promise<boolean> {
-  const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: repoRoot, env: { GIT_OPTIONAL_LOCKS: '0' } });
+async function workingTreeIsClean(cwd: string): Promise<boolean> {
+  // `.` is not passed: status covers the whole repository whichever folder it is asked from.
+  const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd, env: { GIT_OPTIONAL_LOCKS: '0' } });
   return status.stdout
     .split('\0')
     .filter((entry) => entry !== '')
