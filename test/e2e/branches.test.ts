@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { EditorSessions, type EditorSession } from './support/session';
-import { openViewContainer, statusItem } from './support/workbench';
+import { fromContextMenu, openViewContainer, statusItem } from './support/workbench';
 
 const run = promisify(execFile);
 
@@ -101,18 +101,6 @@ void describe('Branches view in VS Code (code-server)', () => {
   const currentRow = (tree: Locator, name: string): Locator =>
     row(tree, name).and(tree.locator('[aria-label*=", current branch"]'));
 
-  /** Runs `action` from the row's context menu; fails naming the menu's items when it lacks the action. */
-  async function fromContextMenu(tree: Locator, name: string, action: string): Promise<void> {
-    await row(tree, name).click({ button: 'right' });
-    const items = page.locator('.context-view .monaco-menu .action-item');
-    await items.first().waitFor();
-    const labels = await items.allInnerTexts();
-    if (!labels.some((label) => label.includes(action))) {
-      await page.keyboard.press('Escape');
-      assert.fail(`the context menu of ${name} has no "${action}": ${labels.join(' | ')}`);
-    }
-    await items.filter({ hasText: action }).click();
-  }
 
   /** Picks a branch in the quick pick the status bar item opens (the row whose label is exactly `name`). */
   async function pickFromStatusBar(current: string, name: string): Promise<void> {
@@ -164,9 +152,7 @@ void describe('Branches view in VS Code (code-server)', () => {
   void test('Checkout Branch… from a row’s context menu moves HEAD, the current marker and the status bar', () =>
     step('branches-checkout', async () => {
       const tree = await branchesTree();
-      await row(tree, 'feature/eval').click({ button: 'right' });
-      const menu = page.locator('.context-view .monaco-menu');
-      await menu.locator('.action-item', { hasText: 'Checkout Branch…' }).click();
+      await fromContextMenu(page, row(tree, 'feature/eval'), 'Checkout Branch…');
       await row(tree, 'feature/eval').and(tree.locator('[aria-label*=", current branch"]')).waitFor();
       assert.equal(await git(session.workspace, 'rev-parse', '--abbrev-ref', 'HEAD'), 'feature/eval');
       assert.doesNotMatch((await row(tree, 'main').getAttribute('aria-label')) ?? '', /current branch/);
@@ -201,7 +187,7 @@ void describe('Branches view in VS Code (code-server)', () => {
     step('branches-merge-conflict', async () => {
       const tree = await branchesTree();
       const before = await git(session.workspace, 'rev-parse', 'HEAD');
-      await fromContextMenu(tree, 'feature/conflict', 'Merge Branch into Current…');
+      await fromContextMenu(page, row(tree, 'feature/conflict'), 'Merge Branch into Current…');
       const conflict = toast(/stopped on conflicts.*README\.md/);
       await shown(conflict);
       assert.ok(await refExists('MERGE_HEAD'), 'the merge is left in progress to resolve or abort');
@@ -215,7 +201,7 @@ void describe('Branches view in VS Code (code-server)', () => {
   void test('deleting an unmerged branch takes a confirmation, then a second one to force it', () =>
     step('branches-delete', async () => {
       const tree = await branchesTree();
-      await fromContextMenu(tree, 'feature/conflict', 'Delete Branch…');
+      await fromContextMenu(page, row(tree, 'feature/conflict'), 'Delete Branch…');
       await answerDialog(/Delete the branch feature\/conflict\?/, 'Delete');
       await shown(page.locator('.monaco-dialog-box', { hasText: /not merged/ }));
       assert.ok(await refExists('refs/heads/feature/conflict'), 'nothing is deleted before the second confirmation');

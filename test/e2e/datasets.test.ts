@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { EditorSessions } from './support/session';
 import { REPO_ROOT } from './support/vsix';
-import { openViewContainer, statusItem } from './support/workbench';
+import { fromContextMenu, openViewContainer, statusItem } from './support/workbench';
 
 const ENV = {
   ...process.env,
@@ -96,8 +96,7 @@ void describe('Datasets view (code-server)', () => {
 
   void test('Checkout is refused for the unsaved change; after Overwrite the data is HEAD’s and the row clean', () =>
     step('datasets-checkout', async () => {
-      await datasetRow('modified').click({ button: 'right' });
-      await page.locator('.context-view .action-item', { hasText: 'Checkout Dataset' }).click();
+      await fromContextMenu(page, datasetRow('modified'), 'Checkout Dataset');
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor();
       assert.match(await dialog.innerText(), /would overwrite or remove 1 file/);

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { EditorSessions, type EditorSession } from './support/session';
-import { openViewContainer, statusItem } from './support/workbench';
+import { fromContextMenu, openViewContainer, statusItem } from './support/workbench';
 
 const run = promisify(execFile);
 const NAME = `e2eenv${randomBytes(3).toString('hex')}`;
@@ -75,7 +75,8 @@ void describe('Environments view in VS Code (code-server)', () => {
         `the context menu offers Build: ${labels.join(' | ')}`,
       );
       assert.ok(!labels.some((label) => label.includes('Rebuild Environment')), 'no Rebuild before a build');
-      await items.filter({ hasText: 'Build Environment' }).first().click();
+      await page.keyboard.press('Escape');
+      await fromContextMenu(page, row(tree, 'missing'), 'Build Environment');
 
       const output = page.locator('.part.panel .view-lines', { hasText: BUILD_LINE });
       const failure = page.locator('.notification-toast:has(.codicon-error)');

@@ -130,8 +130,13 @@ class DatasetsProvider implements vscode.TreeDataProvider<Node> {
   }
 
   private show(statuses: DatasetStatus[]): void {
-    this.statuses = [...statuses].sort((a, b) => a.path.localeCompare(b.path));
-    this.changed.fire(undefined);
+    const sorted = [...statuses].sort((a, b) => a.path.localeCompare(b.path));
+    // An answer equal to what is shown (a file event that changed nothing, the remote comparison
+    // agreeing) must not redraw the tree: a redraw refetches every expanded row's versions and
+    // replaces the rows under an open context menu or a pending click.
+    const same = JSON.stringify(sorted) === JSON.stringify(this.statuses);
+    this.statuses = sorted;
+    if (!same) this.changed.fire(undefined);
     this.onLoaded();
   }
 }

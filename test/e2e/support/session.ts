@@ -11,6 +11,9 @@ import { codeServerBinary, installExtension, startCodeServer, type CodeServer } 
 import { packageVsix, REPO_ROOT } from './vsix';
 import { launchChromium, openWorkbench } from './workbench';
 
+const STUCK_AFTER_MS = 2 * 60_000;
+const HANG_AFTER_MS = 10 * 60_000;
+
 export const ARTIFACTS = process.env['MLW_TEST_ARTIFACTS'] ?? join(REPO_ROOT, '.test-work', 'artifacts');
 
 export interface EditorSession {
@@ -69,15 +72,35 @@ export class EditorSessions {
     await this.current.screenshot(name);
   }
 
-  /** Runs a test step; on failure saves a screenshot named after it and appends code-server's log. */
+  /**
+   * Runs a test step; on failure saves a screenshot named after it and appends code-server's log.
+   * Waits on the page have no time limit, so a wait for something that can never appear would hold
+   * the whole run until CI's own limit: a step still going after 2 minutes gets a `stuck-` screenshot,
+   * and after 10 minutes fails as a hang. These guard against hangs; they say nothing about speed
+   * (every step here takes seconds).
+   */
   async step(name: string, body: () => Promise<void>): Promise<void> {
+    const stuck = setTimeout(() => {
+      process.stderr.write(`e2e: step ${name} still waiting after 2 minutes: screenshot stuck-${name}.png\n`);
+      void this.current.screenshot?.(`stuck-${name}.png`).catch(() => undefined);
+    }, STUCK_AFTER_MS);
+    let hangTimer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      hangTimer = setTimeout(
+        () => reject(new Error(`step ${name} made no progress for 10 minutes: a wait that cannot end (see stuck-${name}.png)`)),
+        HANG_AFTER_MS,
+      );
+    });
     try {
-      await body();
+      await Promise.race([body(), hang]);
     } catch (error) {
       await this.current.screenshot?.(`failed-${name}.png`).catch(() => undefined);
       const log = this.current.server?.log().split('\n').slice(-30).join('\n') ?? '';
       const message = error instanceof Error ? error.message : String(error);
       throw new Error(`${message}\n--- code-server log (tail) ---\n${log}`, { cause: error });
+    } finally {
+      clearTimeout(stuck);
+      clearTimeout(hangTimer);
     }
   }
 

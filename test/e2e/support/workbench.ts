@@ -92,3 +92,27 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Opens `target`'s context menu and runs `action` from it; fails naming the menu's items when it
+ * lacks the action. The item is hovered until the menu marks it focused, and only then clicked: a
+ * click that came ~80 ms after the menu opened was ignored by the workbench (the menu stayed open,
+ * nothing ran, and the test waited forever for what the action would show). Enter instead of the
+ * click ran the command without its row.
+ */
+export async function fromContextMenu(page: Page, target: Locator, action: string): Promise<void> {
+  await target.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  const items = menu.locator('.action-item');
+  await items.first().waitFor();
+  const labels = await items.allInnerTexts();
+  if (!labels.some((label) => label.includes(action))) {
+    await page.keyboard.press('Escape');
+    throw new Error(`the context menu has no "${action}": ${labels.join(' | ')}`);
+  }
+  const item = items.filter({ hasText: action }).first();
+  await item.hover();
+  await menu.locator('.focused', { hasText: action }).first().waitFor();
+  await item.click();
+  await menu.waitFor({ state: 'detached' });
+}
