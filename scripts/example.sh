@@ -30,7 +30,7 @@ mlw data pull
 mlw data status
 echo "==> mlw dag run: features → train@rf, train@gb → select_best (examples/iris)"
 mlw dag run -j 2
-echo "==> mlw dag explain, then mlw dag run again: nothing changed, so every cacheable task is restored"
+echo "==> mlw dag explain, then mlw dag run again: nothing changed, so every task is restored"
 mlw dag explain
 mlw dag run -j 2
 echo "==> mlw runs list"

@@ -16,6 +16,12 @@ def main() -> None:
     with open("build/best.json", "w") as target:
         json.dump({"model": best["model"], metric: best[metric], "candidates": candidates}, target, indent=2)
     print(f"best model: {best['model']} ({metric} {best[metric]:.4f})")
+    # The chosen model's score as this run's metric, so the Runs view shows it (a cached re-run
+    # carries it over too).
+    metrics_path = os.environ.get("MLW_METRICS")
+    if metrics_path:
+        with open(metrics_path, "a") as sink:
+            sink.write(json.dumps({"step": 0, metric: best[metric]}) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 /**
  * The example pipeline through the built CLI (sklearn test image): `mlw dag run` in a copy of
  * examples/iris runs features → train@rf, train@gb → select_best in containers and writes the chosen
- * model; `mlw dag explain` then finds everything unchanged, and a second run restores every cached
- * task (select_best says `cache: false`, so it runs again by design). A DAG file with errors is
+ * model and its accuracy; `mlw dag explain` then finds everything unchanged, and a second run
+ * restores every task, the selection included (its accuracy carried over). A DAG file with errors is
  * refused with FILE:LINE:COL before anything runs.
  */
 import { describe, test } from 'node:test';
@@ -44,7 +44,7 @@ function irisWorkspace(t: { after: (fn: () => void) => void }): string {
 }
 
 void describe('the iris example end to end', () => {
-  void test('mlw dag run trains both models and selects one; the second run restores every cached task', async (t) => {
+  void test('mlw dag run trains both models and selects one; the second run restores every task', async (t) => {
     await requireDocker(SKLEARN);
     ensureBuilt();
     const root = irisWorkspace(t);
@@ -66,18 +66,26 @@ void describe('the iris example end to end', () => {
     assert.equal(explained.code, 0, explained.stderr);
     assert.match(explained.stdout, /^features +cached +unchanged since run [0-9a-f]+$/m);
     assert.match(explained.stdout, /^train@gb +cached /m);
-    assert.match(explained.stdout, /^select_best +will-run +cache: false/m);
+    assert.match(explained.stdout, /^select_best +cached /m);
 
     const second = await mlw(root, 'dag', 'run');
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /features: cached \(run [0-9a-f]+\) — unchanged: outputs of run [0-9a-f]+ are in place/);
     assert.match(second.stderr, /train@rf: cached/);
     assert.match(second.stderr, /train@gb: cached/);
-    assert.match(second.stderr, /DAG run [0-9a-f]+ succeeded in [\d.]+ s: 3 cached, 1 succeeded/);
+    assert.match(second.stderr, /select_best: cached/);
+    assert.match(second.stderr, /DAG run [0-9a-f]+ succeeded in [\d.]+ s: 4 cached/);
 
-    const listed = JSON.parse((await mlw(root, 'runs', 'list', '--json')).stdout) as { name: string; latestMetrics: Record<string, unknown>; tags: string[] }[];
+    const listed = JSON.parse((await mlw(root, 'runs', 'list', '--json')).stdout) as {
+      name: string;
+      latestMetrics: Record<string, { value: number }>;
+      tags: string[];
+    }[];
     const cachedTrain = listed.find((run) => run.name === 'train@rf' && run.tags.includes('cached'))!;
     assert.ok(Object.keys(cachedTrain.latestMetrics).length > 0, 'a cached run carries the metrics of the run it stands for');
+    const selections = listed.filter((run) => run.name === 'select_best');
+    assert.equal(selections.length, 2);
+    for (const selection of selections) assert.equal(selection.latestMetrics['accuracy']?.value, best['accuracy'], 'the chosen accuracy shows with the selection');
   });
 
   void test('a DAG file with errors is refused with FILE:LINE:COL and nothing runs', async (t) => {
