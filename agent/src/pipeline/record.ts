@@ -21,7 +21,8 @@ export interface CommitInfo {
 
 /** HEAD's commit and branch, once per DAG run (a cached record is pinned to the code it stood in for). */
 export async function headCommit(workspaceRoot: string): Promise<CommitInfo> {
-  const result = await git(['rev-parse', '--verify', '-q', 'HEAD', '--abbrev-ref', 'HEAD'], { cwd: workspaceRoot, okCodes: [1, 128] });
+  // (`--verify` takes exactly one revision: with two it fails, and every cached run lost its commit.)
+  const result = await git(['rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], { cwd: workspaceRoot, okCodes: [128] });
   const [commit, branch] = result.stdout.trim().split('\n');
   return { commit: result.code === 0 && commit ? commit : null, branch: result.code === 0 && branch && branch !== 'HEAD' ? branch : null };
 }

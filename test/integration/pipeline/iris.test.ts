@@ -80,9 +80,11 @@ void describe('the iris example end to end', () => {
       name: string;
       latestMetrics: Record<string, { value: number }>;
       tags: string[];
+      gitCommit: string | null;
     }[];
     const cachedTrain = listed.find((run) => run.name === 'train@rf' && run.tags.includes('cached'))!;
     assert.ok(Object.keys(cachedTrain.latestMetrics).length > 0, 'a cached run carries the metrics of the run it stands for');
+    assert.match(cachedTrain.gitCommit ?? '', /^[0-9a-f]{40}$/, 'a cached run records the commit it stands for');
     const selections = listed.filter((run) => run.name === 'select_best');
     assert.equal(selections.length, 2);
     for (const selection of selections) assert.equal(selection.latestMetrics['accuracy']?.value, best['accuracy'], 'the chosen accuracy shows with the selection');
