@@ -42,6 +42,20 @@ const ssh2Unsupported = {
   },
 };
 
+function pageScript(entry, outfile) {
+  return {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: production,
+    sourcemap: false,
+    logLevel: 'warning',
+    entryPoints: [entry],
+    outfile,
+  };
+}
+
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'dist/better_sqlite3.node');
 
@@ -49,30 +63,9 @@ await Promise.all([
   build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),
   build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js', plugins: [ssh2Unsupported] }),
   build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' }),
-  // The runs webviews' page script: for the browser, loaded by nonce under a strict CSP.
-  build({
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    minify: production,
-    sourcemap: false,
-    logLevel: 'warning',
-    entryPoints: ['extension/src/webviews/runs-client.ts'],
-    outfile: 'dist/webview-runs.js',
-  }),
-  // The DAG graph webview's page script, likewise.
-  build({
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    minify: production,
-    sourcemap: false,
-    logLevel: 'warning',
-    entryPoints: ['extension/src/webviews/dag-graph-client.ts'],
-    outfile: 'dist/webview-dag-graph.js',
-  }),
+  // The webviews' page scripts: for the browser, each loaded by nonce under a strict CSP.
+  build(pageScript('extension/src/webviews/runs-client.ts', 'dist/webview-runs.js')),
+  build(pageScript('extension/src/webviews/dag-graph-client.ts', 'dist/webview-dag-graph.js')),
 ]);
 
 // esbuild escapes non-ASCII characters in code but keeps comments as written; escaping those too

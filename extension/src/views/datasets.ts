@@ -40,6 +40,7 @@ import {
   versionLabel,
 } from './datasets-model';
 import type { View } from './index';
+import { CoalescedReload } from './reload';
 
 export const DATASETS_VIEW_ID = 'mlw.datasets';
 
@@ -56,8 +57,7 @@ class DatasetsProvider implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   statuses: DatasetStatus[] = [];
-  private loading: Promise<void> | undefined;
-  private again = false;
+  private readonly reloads = new CoalescedReload(() => this.load());
   onMessage: (message: string | undefined) => void = () => undefined;
   onLoaded: () => void = () => undefined;
 
@@ -65,17 +65,7 @@ class DatasetsProvider implements vscode.TreeDataProvider<Node> {
 
   /** Asks the agent again; a call while a refresh runs makes exactly one more afterwards. */
   reload(): void {
-    if (this.loading) {
-      this.again = true;
-      return;
-    }
-    this.loading = this.load().finally(() => {
-      this.loading = undefined;
-      if (this.again) {
-        this.again = false;
-        this.reload();
-      }
-    });
+    this.reloads.request();
   }
 
   dispose(): void {

@@ -32,6 +32,7 @@ import {
   type EnvironmentGroup,
 } from './environments-model';
 import type { View } from './index';
+import { CoalescedReload } from './reload';
 
 export const ENVIRONMENTS_VIEW_ID = 'mlw.environments';
 
@@ -49,25 +50,14 @@ class EnvironmentsProvider implements vscode.TreeDataProvider<Node> {
   readonly onDidChangeTreeData = this.changed.event;
   list: EnvironmentList | undefined;
   readonly building = new Set<string>();
-  private loading: Promise<void> | undefined;
-  private again = false;
+  private readonly reloads = new CoalescedReload(() => this.load());
   onMessage: (message: string | undefined) => void = () => undefined;
 
   constructor(private readonly agent: AgentClient) {}
 
   /** Asks the agent again; a call while a refresh runs makes exactly one more afterwards. */
   reload(): void {
-    if (this.loading) {
-      this.again = true;
-      return;
-    }
-    this.loading = this.load().finally(() => {
-      this.loading = undefined;
-      if (this.again) {
-        this.again = false;
-        this.reload();
-      }
-    });
+    this.reloads.request();
   }
 
   redraw(): void {
