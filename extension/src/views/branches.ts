@@ -82,10 +82,18 @@ export class BranchListing implements vscode.Disposable {
             : gitFailure(error).message,
       };
     }
+    // An unchanged answer (a .git event that changed nothing listed) must not redraw: a redraw
+    // replaces the rows under an open context menu, whose command then arrives without its row.
+    // Relative dates ("3 minutes ago") move with the clock alone, so they do not count as a change.
+    const same = listingKey(listing) === listingKey(this.latest);
     this.latest = listing;
-    this.changed.fire(listing);
+    if (!same) this.changed.fire(listing);
     return listing;
   }
+}
+
+function listingKey(listing: Listing): string {
+  return JSON.stringify(listing, (key, value: unknown) => (key === 'relativeDate' ? undefined : value));
 }
 
 class BranchesProvider implements vscode.TreeDataProvider<BranchNode> {
