@@ -108,7 +108,7 @@ void test('a run over its memory limit is failed as OOM-killed, never succeeded'
   await requireDocker();
   const root = workspace(t, {
     'pipe.dag.yaml': busyboxDag(`  hog:
-    run: dd if=/dev/zero of=/dev/null bs=64M count=1; echo survived
+    run: exec dd if=/dev/zero of=/dev/null bs=64M count=1
     resources: { memory: 8m }
 `),
   });
@@ -119,7 +119,9 @@ void test('a run over its memory limit is failed as OOM-killed, never succeeded'
   const seen = JSON.stringify({ status: run.status, reason: run.statusReason, exitCode: run.exitCode, oomKilled: run.oomKilled, log });
   assert.equal(run.oomKilled, true, seen);
   assert.equal(run.status, 'failed', seen);
+  assert.equal(run.exitCode, 137, seen);
   assert.match(run.statusReason ?? '', /OOM-killed/);
+  assert.equal(log.filter((line) => line === 'system: failed: OOM-killed: the run used more memory than its limit').length, 1, seen);
 });
 
 void test('cancel sends SIGTERM first: a run that handles it ends on its own and is cancelled', async (t) => {

@@ -105,11 +105,14 @@ export class DockerApi {
     return ((await this.call('POST', '/containers/create', body)) as { Id: string }).Id;
   }
 
-  /** The container's output stream (multiplexed stdout/stderr frames), from before it starts. */
+  /**
+   * The container's output stream (multiplexed stdout/stderr frames), attached before it starts so
+   * nothing is missed. No `logs=1`: replaying the log as well gave lines twice under load.
+   */
   attach(id: string): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const outgoing = request({
-        ...this.requestOptions('POST', `/containers/${id}/attach?stream=1&stdout=1&stderr=1&logs=1`),
+        ...this.requestOptions('POST', `/containers/${id}/attach?stream=1&stdout=1&stderr=1&logs=0`),
         headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
         agent: false,
       });

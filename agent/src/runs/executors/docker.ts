@@ -200,19 +200,32 @@ export class DockerExecutor {
   }
 
   private execution(id: string, delivered: Promise<void>): Execution {
+    let stopped = false;
     const done = (async (): Promise<ExitOutcome> => {
       await this.api.wait(id);
       const info = await this.api.inspect(id);
-      const oomKilled = info.State.OOMKilled || (await this.oomReportedLate(info));
+      const oomKilled = info.State.OOMKilled || (await this.oomReportedLate(info)) || killedAtItsLimit(info, stopped);
       await delivered;
       return { exitCode: info.State.ExitCode, oomKilled, signal: null };
     })();
     return {
       handle: { containerId: id, pid: null },
       done,
-      cancel: (graceMs) => this.stop(id, graceMs),
+      cancel: (graceMs) => {
+        stopped = true;
+        return this.stop(id, graceMs);
+      },
     };
   }
+}
+
+/**
+ * A container with a memory limit whose main process died of SIGKILL (exit 137) that we did not
+ * send: the kernel's OOM killer is what does that. On some kernels (cgroup v1 in a VM, seen on our
+ * CI) the engine never hears of the OOM, neither flag nor event, so the exit itself has to say it.
+ */
+function killedAtItsLimit(info: ContainerInfo, stoppedByUs: boolean): boolean {
+  return !stoppedByUs && Boolean(info.HostConfig.Memory) && info.State.ExitCode === 137;
 }
 
 interface ResourceLimits {
