@@ -17,6 +17,7 @@ import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { median } from './measure';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const bundle = join(repoRoot, 'bench', '.work', 'data-mlw.js');
@@ -27,12 +28,6 @@ function option(name: string): string | undefined {
 }
 const rounds = Number(option('--rounds') ?? 5);
 const only = new Set((option('--only') ?? 'a,b,c,d').split(','));
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function time(command: string, args: readonly string[], cwd: string): number {
   const started = process.hrtime.bigint();

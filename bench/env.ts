@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineClient } from '../agent/src/env/engine';
 import { EnvService } from '../agent/src/env/service';
+import { median } from './measure';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const BUSYBOX = 'mlw-test/busybox:latest';
@@ -24,12 +25,6 @@ function option(name: string): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 const rounds = Number(option('--rounds') ?? 30);
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 async function timeMs(work: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();

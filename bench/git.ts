@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { listBranches } from '../agent/src/git/branches';
 import { openRepo } from '../agent/src/git/repo';
 import { manyBranches } from '../test/integration/git/many-branches';
+import { median } from './measure';
 
 const MLW = resolve(import.meta.dirname, '..', 'bin', 'mlw.js');
 const PEER_FORMAT = '%(refname) %(HEAD) %(objectname:short) %(upstream) %(upstream:track) %(committerdate:relative) %(authorname) %(subject)';
@@ -23,12 +24,6 @@ const PEER_FORMAT = '%(refname) %(HEAD) %(objectname:short) %(upstream) %(upstre
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
   return index === -1 ? fallback : Number(process.argv[index + 1]);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function timed(action: () => unknown): Promise<number> {

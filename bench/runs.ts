@@ -8,29 +8,16 @@
  * Needs the Docker engine and the test image (scripts/setup/docker.sh, scripts/setup/images.sh)
  * and a built dist/ (node scripts/build.mjs). Run: npx tsx bench/runs.ts [--rounds N]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openSqliteRunStore } from '../agent/src/runs/store-sqlite';
+import { median, timeCommand } from './measure';
 
 const IMAGE = 'mlw-test/busybox:latest';
 const MLW = resolve(import.meta.dirname, '..', 'bin', 'mlw.js');
 const RUN_COUNT = 10_000;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function timeCommand(command: string, args: readonly string[], cwd: string): number {
-  const started = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
-  return elapsed;
-}
 
 function gitWorkspace(): string {
   const root = mkdtempSync(join(tmpdir(), 'mlw-bench-runs-'));

@@ -12,6 +12,7 @@ import { buildDagModel } from '../agent/src/dag/model';
 import { schemaDiagnostics } from '../agent/src/dag/schema-check';
 import type { WorkspaceProbe } from '../agent/src/dag/types';
 import { validateDag } from '../agent/src/dag/validate';
+import { median } from './measure';
 
 /**
  * A deterministic pipeline: stages of tasks where every tenth task is a matrix over two models,
@@ -50,12 +51,6 @@ export function generateDag(taskCount: number): string {
 }
 
 const everythingPresent: WorkspaceProbe = { exists: () => true, isTracked: () => false };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function time(action: () => unknown, runs: number): number[] {
   const samples: number[] = [];

@@ -27,6 +27,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { parseDocument } from 'yaml';
 import { validateDag } from '../agent/src/dag/validate';
+import { median } from './measure';
 
 const repoRoot = resolve(__dirname, '..');
 const AGENT = join(repoRoot, 'dist', 'agent.js');
@@ -36,12 +37,6 @@ const SCHEMA_URI = pathToFileURL(join(repoRoot, 'schemas', 'dag.schema.json')).h
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function percentile(values: readonly number[], p: number): number {
