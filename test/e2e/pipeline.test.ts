@@ -9,14 +9,12 @@
  * Needs scripts/setup/{docker,images,chromium,code-server}.sh (npm test runs them).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import Docker from 'dockerode';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { BUSYBOX_IMAGE as IMAGE, git, requireDocker, webview } from './support/fixtures';
 import { EditorSessions } from './support/session';
 import { openFile, statusItem } from './support/workbench';
 
-const IMAGE = 'mlw-test/busybox:latest';
 const DAG_FILE = 'flow.dag.yaml';
 const DAG_TEXT = `version: 1
 environments:
@@ -38,38 +36,6 @@ tasks:
     inputs: [out/model-a.txt, out/model-b.txt]
     outputs: [out/report.txt]
 `;
-
-function git(cwd: string, ...args: string[]): void {
-  execFileSync('git', args, {
-    cwd,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@example.invalid',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@example.invalid',
-    },
-  });
-}
-
-/** Fails (never skips) when the engine or the image is missing: this test is about them. */
-async function requireDocker(): Promise<void> {
-  const docker = new Docker();
-  await docker.ping().catch((error: Error) => {
-    throw new Error(`the Docker engine is not reachable (${error.message}); run scripts/setup/docker.sh`);
-  });
-  await docker
-    .getImage(IMAGE)
-    .inspect()
-    .catch(() => {
-      throw new Error(`the test image ${IMAGE} is missing; run scripts/setup/images.sh`);
-    });
-}
-
-/** The page inside the one open VS Code webview (the outer iframe hosts it in #active-frame). */
-function webview(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
-}
 
 void describe('DAG file code lenses and graph webview (code-server, Docker Engine)', () => {
   const sessions = new EditorSessions();
