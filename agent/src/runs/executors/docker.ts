@@ -4,7 +4,6 @@
  * code and logs when we ask, and a restarted agent can find it by its `mlw.run` label.
  */
 import type { Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { RunResources } from '../../../../schemas/protocol/runs';
 import { LaunchError } from '../errors';
 import { LineSplitter } from '../lines';
@@ -181,22 +180,14 @@ export class DockerExecutor {
 
   /**
    * The engine learns of an OOM kill from an event of its own, which can be handled after the
-   * container's exit (seen on a loaded CI machine: a run over its limit read OOMKilled false).
-   * For a container with a memory limit, the event log and the flag are asked again: once when it
-   * exited normally, for up to a second when it died of SIGKILL (137), which we did not send.
+   * container's exit (a run over its limit read OOMKilled false on a loaded CI machine). For a
+   * container with a memory limit, the event log and the flag are asked once more.
    */
   private async oomReportedLate(info: ContainerInfo): Promise<boolean> {
     if (!info.HostConfig.Memory) return false;
     const since = Math.floor(Date.parse(info.Created) / 1000) - 1;
-    const attempts = info.State.ExitCode === 137 ? 10 : 1;
-    for (let attempt = 0; attempt < attempts; attempt += 1) {
-      if (attempt > 0) await delay(100);
-      const logged = await this.api.oomEventLogged(info.Id, since).catch(() => false);
-      if (logged) return true;
-      const again = await this.api.inspect(info.Id).catch(() => undefined);
-      if (again?.State.OOMKilled) return true;
-    }
-    return false;
+    if (await this.api.oomEventLogged(info.Id, since).catch(() => false)) return true;
+    return (await this.api.inspect(info.Id).catch(() => undefined))?.State.OOMKilled ?? false;
   }
 
   private execution(id: string, delivered: Promise<void>): Execution {
@@ -204,7 +195,7 @@ export class DockerExecutor {
     const done = (async (): Promise<ExitOutcome> => {
       await this.api.wait(id);
       const info = await this.api.inspect(id);
-      const oomKilled = info.State.OOMKilled || (await this.oomReportedLate(info)) || killedAtItsLimit(info, stopped);
+      const oomKilled = info.State.OOMKilled || killedAtItsLimit(info, stopped) || (await this.oomReportedLate(info));
       await delivered;
       return { exitCode: info.State.ExitCode, oomKilled, signal: null };
     })();
