@@ -70,6 +70,23 @@ void describe('data add, status, checkout', () => {
     assert.equal(again!.hashed, 0, 'status already recorded the changed files in the stat cache');
   });
 
+  void test('a damaged stat cache (a crash mid-write: it is never fsynced) is started afresh and nothing else changes', async (t) => {
+    const { root, service } = workspace(t);
+    writeTree(join(root, 'data'), awkwardTree);
+    const [first] = await service.add(['data']);
+    const stateFile = join(root, '.dvc', 'tmp', 'mlw-state.sqlite');
+    assert.ok(existsSync(stateFile));
+    writeFileSync(stateFile, Buffer.alloc(8192, 0xa5));
+    const warnings: string[] = [];
+    const warned = new DataService({ cwd: root, log: { ...quietLog, warn: (message: string) => warnings.push(message) } });
+    const [status] = await warned.status(['data']);
+    assert.equal(status!.workspace, 'clean', 'the files are hashed again and still match');
+    assert.match(warnings.join('\n'), /stat cache .*mlw-state\.sqlite is damaged/);
+    const [again] = await service.add(['data']);
+    assert.equal(again!.md5, first!.md5);
+    assert.equal(again!.hashed, 0, 'the rebuilt cache knows every file again');
+  });
+
   void test('checkout restores deleted data, refuses to overwrite untracked changes unless forced', async (t) => {
     const { root, service } = workspace(t);
     writeTree(join(root, 'data'), awkwardTree);
