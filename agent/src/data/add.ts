@@ -15,7 +15,7 @@ import { ignoreInGit } from './gitignore';
 import { writePointer } from './pointer';
 import type { DataRepo } from './repo';
 import { checkRelpath } from './safety';
-import { hashFiles, walkDirectory, type HashedFile, type WorkspaceFile } from './tree';
+import { hashFiles, packObjects, statFingerprint, walkDirectory, type HashedFile, type WorkspaceFile } from './tree';
 
 export interface AddResult {
   readonly path: string;
@@ -102,6 +102,9 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   const { md5, bytes } = directoryHash(files);
   await repo.cache.insertBytes(md5, bytes);
   repo.state.putMany(fresh);
+  // The next status recognises the folder at once (in the link modes the files are replaced by
+  // links below, the fingerprint no longer matches and status takes the per-file path once).
+  repo.state.putFolderMemo(key, { fingerprint: statFingerprint(walked), md5, objects: packObjects(files) });
   await linkWorkspace(repo, files);
   const size = files.reduce((total, file) => total + file.size, 0);
   const pointerFile = await writePointer(dataPath, { md5, size, nfiles: files.length });

@@ -13,6 +13,9 @@ import { DIR_MD5_PATTERN, MD5_PATTERN, md5OfBytes, md5OfFile, type ListingEntry 
 import { checkRelpath } from './safety';
 import { z } from 'zod';
 
+/** An object's file name inside its two-hex-digit folder (a 100,000-object cache is listed in one test each). */
+const OBJECT_NAME = /^[0-9a-f]{30}(?:\.dir)?$/;
+
 export function isObjectId(md5: string): boolean {
   return MD5_PATTERN.test(md5) || DIR_MD5_PATTERN.test(md5);
 }
@@ -63,8 +66,7 @@ export class Cache {
         .filter((prefix) => /^[0-9a-f]{2}$/.test(prefix))
         .map(async (prefix) => {
           for (const name of await readdir(join(this.objectsRoot, prefix))) {
-            const id = prefix + name;
-            if (isObjectId(id)) present.add(id);
+            if (OBJECT_NAME.test(name)) present.add(prefix + name);
           }
         }),
     );

@@ -33,7 +33,9 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
   const target = await pointerListing(repo, pointer);
   if (!target) throw new UserError(`${path}: its listing ${pointer.md5} is not in the cache; fetch it first (mlw data fetch ${path})`);
   const current = await workspaceState(repo, pointer);
-  const have = new Map((current.listing ?? []).map((entry) => [entry.relpath, entry.md5]));
+  // A clean folder known by its memo carries no listing of its own: it is the target's.
+  const currentListing = current.listing ?? (current.state === 'clean' ? target : []);
+  const have = new Map(currentListing.map((entry) => [entry.relpath, entry.md5]));
   const wanted = new Map(target.map((entry) => [entry.relpath, entry.md5]));
   const toWrite = target.filter((entry) => have.get(entry.relpath) !== entry.md5);
   const toRemove = [...have.keys()].filter((relpath) => !wanted.has(relpath));

@@ -26,6 +26,20 @@ export interface StatEntry extends StatKey {
   readonly md5: string;
 }
 
+/**
+ * What a folder dataset last hashed to, keyed by a fingerprint of every file's (relpath, inode,
+ * mtime, size) in walk order: when the fingerprint is the same again, so is every file's md5 (the
+ * stat cache's own assumption), and the folder's hash and objects are known without a per-file
+ * lookup. Any difference at all, even only in order, just means the per-file path is taken.
+ */
+export interface FolderMemo {
+  readonly fingerprint: string;
+  /** The folder's hash (`….dir`). */
+  readonly md5: string;
+  /** Every distinct file md5 of the folder, concatenated (32 hex characters each). */
+  readonly objects: string;
+}
+
 export function sameStat(entry: StatKey, stats: StatKey): boolean {
   return entry.ino === stats.ino && entry.mtimeMs === stats.mtimeMs && entry.size === stats.size;
 }
@@ -41,6 +55,7 @@ interface Row {
 export class StatCache {
   private db: BetterSqlite3.Database | undefined;
   private readonly memory = new Map<string, StatEntry>();
+  private readonly folderMemory = new Map<string, FolderMemo>();
 
   private constructor(
     db: BetterSqlite3.Database | undefined,
@@ -133,6 +148,24 @@ export class StatCache {
     );
   }
 
+  folderMemo(path: string): FolderMemo | undefined {
+    return this.query(
+      (db) => db.prepare('SELECT fingerprint, md5, objects FROM folders WHERE path = ?').get(path) as FolderMemo | undefined,
+      () => this.folderMemory.get(path),
+    );
+  }
+
+  putFolderMemo(path: string, memo: FolderMemo): void {
+    this.query(
+      (db) => {
+        db.prepare('INSERT OR REPLACE INTO folders (path, fingerprint, md5, objects) VALUES (?, ?, ?, ?)').run(path, memo.fingerprint, memo.md5, memo.objects);
+      },
+      () => {
+        this.folderMemory.set(path, memo);
+      },
+    );
+  }
+
   close(): void {
     this.db?.close();
     this.db = undefined;
@@ -145,6 +178,7 @@ function openStateFile(file: string): BetterSqlite3.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF');
     db.exec('CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, ino INTEGER NOT NULL, mtime REAL NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL) WITHOUT ROWID');
+    db.exec('CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, md5 TEXT NOT NULL, objects TEXT NOT NULL)');
     return db;
   } catch (error) {
     db.close();

@@ -8,12 +8,17 @@ import type { DatasetStatus, FileChanges } from '../../../schemas/protocol/data'
 import { directoryHash, type ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
-import { hashFiles, listingOf, walkDirectory, type WorkspaceFile } from './tree';
+import { hashFiles, listingOf, packObjects, statFingerprint, unpackObjects, walkDirectory, type WorkspaceFile } from './tree';
 
 export interface WorkspaceState {
   readonly state: 'clean' | 'modified' | 'missing';
-  /** The workspace's listing (a single file: one entry with relpath ''), when the data exists. */
+  /**
+   * The workspace's listing (a single file: one entry with relpath ''), when the data exists —
+   * except for a clean folder recognised by its memo, whose listing is the pointer's own (read it
+   * with `pointerListing` if needed): then `objects` holds its distinct file md5s instead.
+   */
   readonly listing: ListingEntry[] | undefined;
+  readonly objects?: readonly string[];
   readonly md5: string | undefined;
 }
 
@@ -22,13 +27,24 @@ export async function workspaceState(repo: DataRepo, pointer: Pointer): Promise<
   const stats = await lstat(pointer.dataPath).catch(() => undefined);
   if (!stats) return { state: 'missing', listing: undefined, md5: undefined };
   const key = repo.relative(pointer.dataPath);
-  let files: WorkspaceFile[];
-  if (stats.isDirectory()) files = await walkDirectory(repo, pointer.dataPath);
-  else files = [{ relpath: '', absolute: pointer.dataPath, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size }];
+  if (!stats.isDirectory()) {
+    const file: WorkspaceFile = { relpath: '', absolute: pointer.dataPath, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size };
+    const { files: hashed, fresh } = await hashFiles(repo, key, [file]);
+    repo.state.putMany(fresh);
+    const md5 = hashed[0]!.md5;
+    return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing: listingOf(hashed), md5 };
+  }
+  const files = await walkDirectory(repo, pointer.dataPath);
+  const fingerprint = statFingerprint(files);
+  const memo = repo.state.folderMemo(key);
+  if (memo && memo.fingerprint === fingerprint && memo.md5 === pointer.md5) {
+    return { state: 'clean', listing: undefined, objects: unpackObjects(memo.objects), md5: memo.md5 };
+  }
   const { files: hashed, fresh } = await hashFiles(repo, key, files);
   repo.state.putMany(fresh);
   const listing = listingOf(hashed);
-  const md5 = stats.isDirectory() ? directoryHash(listing).md5 : hashed[0]!.md5;
+  const md5 = directoryHash(listing).md5;
+  repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(listing) });
   return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing, md5 };
 }
 
@@ -61,15 +77,16 @@ export async function datasetStatus(repo: DataRepo, pointer: Pointer, present: S
   const workspace = await workspaceState(repo, pointer);
   // When the workspace is clean its listing is the pointer's: no need to read the .dir object.
   const listing = workspace.state === 'clean' ? workspace.listing : await pointerListing(repo, pointer);
-  const objects = listing ? [...new Set(listing.map((entry) => entry.md5))] : [];
+  const known = listing !== undefined || workspace.objects !== undefined;
+  const objects = listing ? [...new Set(listing.map((entry) => entry.md5))] : [...(workspace.objects ?? [])];
   if (pointer.isDirectory) objects.push(pointer.md5);
-  const missingInCache = listing ? objects.filter((id) => !present.has(id)).length : undefined;
+  const missingInCache = known ? objects.filter((id) => !present.has(id)).length : undefined;
   let changes: FileChanges | undefined;
   if (workspace.state === 'modified' && workspace.listing && listing) {
     changes = pointer.isDirectory ? compareListings(listing, workspace.listing) : { added: [], removed: [], modified: [pointer.path] };
   }
   let notPushed: number | undefined;
-  if (options.remote && listing) {
+  if (options.remote && known) {
     const onRemote = await options.remote.has(objects);
     notPushed = objects.filter((id) => !onRemote.has(id)).length;
   }

@@ -5,9 +5,10 @@
  */
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors';
 import { mapLimit, yielder } from './concurrency';
+import { createHash } from 'node:crypto';
 import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import type { DataRepo } from './repo';
 import { sameStat, type StatEntry, type StatKey } from './stat-cache';
@@ -41,24 +42,30 @@ async function resolveLink(repo: DataRepo, path: string): Promise<void> {
   }
 }
 
-/** Every file under `directory` (recursively), with its stat key. Synchronous calls in small batches (see yielder). */
+/**
+ * Every file under `directory` (recursively), with its stat key. Synchronous calls in small batches
+ * (see yielder). Names are listed without types and every entry is lstat'ed once: the file's stat
+ * key is needed anyway, and `withFileTypes` Dirents cost ~25% more per file at 100,000 files.
+ */
 export async function walkDirectory(repo: DataRepo, directory: string): Promise<WorkspaceFile[]> {
   const files: WorkspaceFile[] = [];
   const pause = yielder(512);
-  const pending: Array<[string, string]> = [[directory, '']];
+  const pending: Array<[string, string]> = [[resolve(directory), '']];
   while (pending.length > 0) {
     const [dir, prefix] = pending.pop()!;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const absolute = join(dir, entry.name);
-      const relpath = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) pending.push([absolute, relpath]);
-      else if (entry.isSymbolicLink()) {
+    for (const name of readdirSync(dir)) {
+      // dir is already normal: plain concatenation (path.join re-normalises, 70 ms per 100,000 files).
+      const absolute = `${dir}${sep}${name}`;
+      const relpath = prefix ? `${prefix}/${name}` : name;
+      const stats = lstatSync(absolute);
+      if (stats.isDirectory()) pending.push([absolute, relpath]);
+      else if (stats.isSymbolicLink()) {
         await resolveLink(repo, absolute);
         const target = await stat(absolute);
         if (target.isDirectory()) pending.push([absolute, relpath]);
-        else if (target.isFile()) files.push({ relpath, absolute, ...keyOf(target) });
-      } else if (entry.isFile()) {
-        files.push({ relpath, absolute, ...keyOf(lstatSync(absolute)) });
+        else if (target.isFile()) files.push({ relpath, absolute, ino: target.ino, mtimeMs: target.mtimeMs, size: target.size });
+      } else if (stats.isFile()) {
+        files.push({ relpath, absolute, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size });
         await pause();
       }
     }
@@ -108,4 +115,27 @@ export async function hashFiles(repo: DataRepo, datasetKey: string, files: reado
 
 export function listingOf(files: readonly HashedFile[]): ListingEntry[] {
   return files.map((file) => ({ md5: file.md5, relpath: file.relpath }));
+}
+
+/** A digest of every file's (relpath, inode, mtime, size), in walk order (see FolderMemo). */
+export function statFingerprint(files: readonly WorkspaceFile[]): string {
+  const hash = createHash('md5');
+  const batch: string[] = [];
+  for (const file of files) {
+    batch.push(`${file.relpath}\0${file.ino}\0${file.mtimeMs}\0${file.size}\n`);
+    if (batch.length === 4096) hash.update(batch.splice(0).join(''));
+  }
+  hash.update(batch.join(''));
+  return hash.digest('hex');
+}
+
+/** The distinct file md5s of a listing, concatenated (FolderMemo.objects). */
+export function packObjects(listing: readonly ListingEntry[]): string {
+  return [...new Set(listing.map((entry) => entry.md5))].join('');
+}
+
+export function unpackObjects(packed: string): string[] {
+  const ids: string[] = [];
+  for (let at = 0; at < packed.length; at += 32) ids.push(packed.slice(at, at + 32));
+  return ids;
 }

@@ -5,7 +5,7 @@
  * hardlink cache mode, and the safety rules (untracked work, corrupt objects, symlinks).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
@@ -87,6 +87,27 @@ void describe('data add, status, checkout', () => {
     assert.equal(again!.hashed, 0, 'the rebuilt cache knows every file again');
   });
 
+  void test('a clean folder is recognised by its memo; a file changed with the same size, or renamed, is still seen', async (t) => {
+    const { root, service } = workspace(t);
+    writeTree(join(root, 'data'), awkwardTree);
+    await service.add(['data']);
+    const [clean] = await service.status([]);
+    assert.deepEqual([clean!.workspace, clean!.cache, clean!.missingObjects], ['clean', 'complete', 0]);
+    writeFileSync(join(root, 'data', 'top.csv'), 'a,b\n7,7\n'); // same size
+    const [changed] = await service.status([]);
+    assert.deepEqual(changed!.changes, { added: [], removed: [], modified: ['top.csv'] });
+    writeFileSync(join(root, 'data', 'top.csv'), awkwardTree['top.csv']!);
+    assert.equal((await service.status([]))[0]!.workspace, 'clean');
+    renameSync(join(root, 'data', 'empty.txt'), join(root, 'data', 'empty2.txt'));
+    const [renamed] = await service.status([]);
+    assert.deepEqual(renamed!.changes, { added: ['empty2.txt'], removed: ['empty.txt'], modified: [] });
+    // An object removed from the cache is reported even though the workspace is known clean.
+    renameSync(join(root, 'data', 'empty2.txt'), join(root, 'data', 'empty.txt'));
+    rmSync(objectPath(root, md5OfBytes('leaf')), { force: true });
+    const [incomplete] = await service.status([]);
+    assert.deepEqual([incomplete!.workspace, incomplete!.cache, incomplete!.missingObjects], ['clean', 'incomplete', 1]);
+  });
+
   void test('checkout restores deleted data, refuses to overwrite untracked changes unless forced', async (t) => {
     const { root, service } = workspace(t);
     writeTree(join(root, 'data'), awkwardTree);
@@ -95,6 +116,9 @@ void describe('data add, status, checkout', () => {
     const [restored] = await service.checkout([]);
     assert.equal(restored!.written, Object.keys(awkwardTree).length);
     assert.equal((await service.status([]))[0]!.workspace, 'clean');
+    // Now the folder is known by its memo (no listing of its own): a checkout writes nothing.
+    const [again] = await service.checkout([]);
+    assert.deepEqual([again!.written, again!.removed], [0, 0]);
     assert.equal(readFileSync(join(root, 'data', 'ünïcödé', 'naïve café.txt'), 'utf8'), 'accents');
 
     writeFileSync(join(root, 'data', 'top.csv'), 'precious edit');
