@@ -172,7 +172,7 @@ export const datasetVersions = defineRequest('mlw/data/versions', {
 
 /**
  * Sent by the extension: one folder level of a dataset's files (from its `.dir` listing in the cache,
- * for the pointer at HEAD or at `rev`), as the Datasets view expands a folder.
+ * for the workspace's pointer or the one committed at `rev`), as the Datasets view expands a folder.
  */
 export const datasetFiles = defineRequest('mlw/data/files', {
   params: z

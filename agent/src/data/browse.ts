@@ -1,5 +1,5 @@
 /**
- * A dataset's files one folder at a time, as its pointer records them (at HEAD or at a git
+ * A dataset's files one folder at a time, as its pointer records them (in the workspace or at a git
  * revision): read from the `.dir` listing in the cache, not from the workspace, so it also shows a
  * version that is not checked out. A folder of a 100,000-file dataset costs one pass over the
  * listing and one stat per row returned. Each file also says whether the workspace copy matches,

@@ -163,7 +163,7 @@ export class DataService {
     });
   }
 
-  /** One folder level of a dataset's files, as its pointer records them at HEAD (or at `rev`). */
+  /** One folder level of a dataset's files, as its pointer in the workspace (or at `rev`) records them. */
   async files(path: string, options: { folder?: string | undefined; rev?: string | undefined; limit?: number | undefined } = {}): Promise<DatasetFiles> {
     return this.withRepo(async (repo) => {
       const [target] = await this.pointersAt(repo, [path], options.rev);
