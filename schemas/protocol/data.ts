@@ -87,6 +87,39 @@ export const VerifyResult = z.object({
 });
 export type VerifyResult = z.output<typeof VerifyResult>;
 
+/** One row of a dataset's file browser: a file, or a folder (which holds at least one file). */
+export const DatasetFileEntry = z.object({
+  name: z.string(),
+  relpath: z.string().describe("Inside the dataset, '/'-separated (a single-file dataset: the file's name)."),
+  path: z.string().describe("Workspace-relative, '/'-separated: where checkout puts it."),
+  isDirectory: z.boolean(),
+  size: z.number().int().nullable().describe('Files: bytes (null when the object is not in the cache). Folders: null.'),
+  md5: z.string().nullable().describe('Files only.'),
+  nfiles: z.number().int().nullable().describe('Folders only: files anywhere below.'),
+  workspace: z
+    .enum(['clean', 'modified', 'missing', 'unknown'])
+    .nullable()
+    .describe(
+      'Files only: the workspace file against this entry, from the stat cache (nothing is hashed); unknown when it changed since it was last hashed (mlw data status hashes it).',
+    ),
+});
+export type DatasetFileEntry = z.output<typeof DatasetFileEntry>;
+
+export const DatasetFiles = z.object({
+  path: z.string().describe('The dataset.'),
+  md5: z.string().describe("The pointer's md5 (at `rev`, when given)."),
+  rev: z.string().nullable(),
+  folder: z.string().describe("The folder listed, inside the dataset ('' for its top)."),
+  total: z.number().int().describe('Entries in the folder; `entries` holds the first `limit` of them (folders first, then files, by code point).'),
+  entries: z.array(DatasetFileEntry),
+});
+export type DatasetFiles = z.output<typeof DatasetFiles>;
+
+/** `data` of the error answer of mlw/data/files, so a client can tell the cases apart. */
+export const DatasetFilesErrorData = z.object({
+  code: z.enum(['not-tracked', 'not-in-cache', 'no-such-folder']),
+});
+
 /** Sent by the extension: the tracked datasets (from their pointer files; nothing is hashed). */
 export const listDatasets = defineRequest('mlw/data/list', {
   params: z.object({}).strict(),
@@ -135,6 +168,22 @@ export const pullDatasets = defineRequest('mlw/data/pull', {
 export const datasetVersions = defineRequest('mlw/data/versions', {
   params: z.object({ path: z.string().min(1), limit: z.number().int().positive().optional() }).strict(),
   result: z.array(DatasetVersion),
+});
+
+/**
+ * Sent by the extension: one folder level of a dataset's files (from its `.dir` listing in the cache,
+ * for the workspace's pointer or the one committed at `rev`), as the Datasets view expands a folder.
+ */
+export const datasetFiles = defineRequest('mlw/data/files', {
+  params: z
+    .object({
+      path: z.string().min(1).describe('A dataset (data path or pointer file).'),
+      folder: z.string().default('').describe("A folder inside the dataset, '/'-separated; '' for its top."),
+      rev: Revision.optional(),
+      limit: z.number().int().positive().max(100_000).default(1000),
+    })
+    .strict(),
+  result: DatasetFiles,
 });
 
 /** Sent by the extension: files added, removed, modified between two versions (`to` absent: the workspace's pointer). */

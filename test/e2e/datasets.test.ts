@@ -5,7 +5,8 @@
  * event, no refresh asked); its row expands to both versions; Checkout from its context menu is
  * refused by the agent for the unsaved change, and after the modal's Overwrite the data is HEAD's
  * again and the row clean; comparing the first version with the workspace's pointer lists the one
- * file changed since. Screenshots go to $MLW_TEST_ARTIFACTS.
+ * file changed since; its Files node browses the dataset folder by folder, and a file row opens the
+ * workspace file. Screenshots go to $MLW_TEST_ARTIFACTS.
  * Needs scripts/setup/{chromium,code-server}.sh (npm test runs them) and a built dist/ (bin/mlw.js).
  */
 import assert from 'node:assert/strict';
@@ -45,7 +46,12 @@ void describe('Datasets view (code-server)', () => {
 
   before(async () => {
     ({ page, workspace } = await sessions.open({
-      files: { 'data/a.txt': 'first\n', 'data/b.txt': 'b one\n', 'README.md': '# data\n' },
+      files: {
+        'data/a.txt': 'first\n',
+        'data/b.txt': 'b one\n',
+        'data/photos/cat.txt': 'meow',
+        'README.md': '# data\n',
+      },
       prepare: async (root) => {
         git(root, 'init', '-q', '-b', 'main');
         mlw(root, 'data', 'add', 'data');
@@ -71,7 +77,7 @@ void describe('Datasets view (code-server)', () => {
       tree = sidebar.locator('.monaco-list[aria-label="Datasets"]');
       const row = datasetRow('clean');
       await row.waitFor();
-      assert.match(await row.innerText(), /2 files/);
+      assert.match(await row.innerText(), /3 files/);
       await sessions.screenshot('datasets-clean.png');
     }));
 
@@ -121,5 +127,22 @@ void describe('Datasets view (code-server)', () => {
       await page.keyboard.press('Escape'); // first: an open quick pick would block the next steps
       assert.equal(texts.length, 1, texts.join(' | '));
       assert.match(texts[0]!, /^\s*b\.txt\s*changed since$/);
+    }));
+
+  void test('Files browses the dataset: a folder expands to its files, and a file row opens the workspace file', () =>
+    step('datasets-files', async () => {
+      // Rows are found by their accessible labels (the model's), which name the kind of row.
+      await tree.locator('.monaco-list-row[aria-label="Files of data"]').click();
+      const folder = tree.locator('.monaco-list-row[aria-label^="folder photos, "]');
+      await folder.waitFor();
+      assert.match(await folder.innerText(), /1 file/);
+      await folder.click();
+      const file = tree.locator('.monaco-list-row[aria-label^="file cat.txt, "]');
+      await file.waitFor();
+      assert.match(await file.innerText(), /4 B/);
+      await sessions.screenshot('datasets-files.png');
+      await file.click();
+      await page.locator('.tab[aria-label*="cat.txt"]').waitFor();
+      await sessions.screenshot('datasets-file-opened.png');
     }));
 });

@@ -1,5 +1,5 @@
 /**
- * `mlw data add|status|checkout|push|pull|fetch|versions|diff|verify`: DVC-compatible datasets from
+ * `mlw data add|status|checkout|push|pull|fetch|versions|ls|diff|verify`: DVC-compatible datasets from
  * the terminal. `--json` prints one JSON document on stdout; progress goes to stderr. Exit codes:
  * 0 success, 1 a user error (or corrupt objects found, or transfers that failed), 2 bad usage.
  */
@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { stderrLogger } from '../context';
 import { UsageError } from '../errors';
 import { DataService, type ProgressSink } from '../data/service';
-import { formatBytes, statusLines } from '../data/format';
+import { filesLines, formatBytes, statusLines } from '../data/format';
 
 interface Common {
   json?: boolean;
@@ -131,6 +131,22 @@ export function registerDataCommands(program: Command): void {
           const what = version.md5 === null ? 'deleted' : `${formatBytes(version.size ?? 0)}${version.nfiles === null ? '' : `, ${version.nfiles} files`}`;
           process.stdout.write(`${version.commit.slice(0, 10)} ${version.date} ${version.author}: ${version.message} (${what})\n`);
         }
+    });
+
+  data
+    .command('ls')
+    .description("One folder of a dataset's files as its pointer records them (from the cache), with each file's state in the workspace.")
+    .argument('<path>', 'a dataset')
+    .argument('[folder]', "a folder inside the dataset, '/'-separated (default: its top)")
+    .option('--rev <rev>', 'the version the pointer records at this git revision')
+    .option('-n, --limit <n>', 'at most this many entries', '1000')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (path: string, folder: string | undefined, options: Common & { limit: string }) => {
+      const limit = Number(options.limit);
+      if (!(Number.isInteger(limit) && limit > 0)) throw new UsageError(`data ls: --limit ${options.limit} is not a positive integer`);
+      const files = await service().files(path, { folder, rev: options.rev, limit });
+      if (options.json) printJson(files);
+      else process.stdout.write(`${filesLines(files).join('\n')}\n`);
     });
 
   data

@@ -39,7 +39,7 @@ export async function selectPointers(repo: DataRepo, paths: readonly string[]): 
       (stats) => stats.isFile(),
       () => false,
     );
-    if (!exists) throw new UserError(`${path}: not tracked (no ${file}); track it with mlw data add ${path}`);
+    if (!exists) throw new UserError(`${path}: not tracked (no ${file}); track it with mlw data add ${path}`, { code: 'not-tracked' });
     pointers.push(await readPointer(file));
   }
   return pointers;

@@ -1,5 +1,5 @@
 /** Human-readable output of the data commands (the --json forms print the protocol types as they are). */
-import type { DatasetStatus } from '../../../schemas/protocol/data';
+import type { DatasetFiles, DatasetStatus } from '../../../schemas/protocol/data';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -30,4 +30,14 @@ export function statusLines(statuses: readonly DatasetStatus[]): string[] {
     }
   }
   return lines;
+}
+
+/** `mlw data ls`: a row per entry — size (a folder: its file count), the workspace state, the name (a folder ends in '/'). */
+export function filesLines(files: DatasetFiles): string[] {
+  const rows = files.entries.map((entry) => {
+    const size = entry.isDirectory ? `${entry.nfiles ?? 0} file${entry.nfiles === 1 ? '' : 's'}` : entry.size === null ? '?' : formatBytes(entry.size);
+    return `${size.padStart(11)}  ${(entry.workspace ?? '').padEnd(8)}  ${entry.name}${entry.isDirectory ? '/' : ''}`;
+  });
+  if (files.total > files.entries.length) rows.push(`… ${files.total - files.entries.length} more (--limit)`);
+  return rows;
 }

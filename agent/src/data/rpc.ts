@@ -9,6 +9,7 @@ import {
   checkoutDatasets,
   dataProgress,
   datasetsChanged,
+  datasetFiles,
   datasetStatus,
   datasetVersions,
   diffDatasets,
@@ -64,6 +65,7 @@ export function dataHandlers(context: AgentContext): HandlerEntry[] {
       return result;
     }),
     handle(datasetVersions, (params) => service.versions(params.path, params.limit)),
+    handle(datasetFiles, (params) => service.files(params.path, { folder: params.folder, rev: params.rev, limit: params.limit })),
     handle(diffDatasets, (params) => service.diff(params.path, params.from, params.to)),
     handle(verifyDatasets, (params) => service.verify(params.paths)),
   ];

@@ -4,10 +4,11 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { CheckoutResult, DatasetStatus, DatasetSummary, TransferResult, VerifyResult } from '../../../schemas/protocol/data';
+import type { CheckoutResult, DatasetFiles, DatasetStatus, DatasetSummary, TransferResult, VerifyResult } from '../../../schemas/protocol/data';
 import type { Logger } from '../context';
 import { UserError } from '../errors';
 import { addPath, type AddResult } from './add';
+import { listDatasetFolder } from './browse';
 import { temporaryName } from './cache';
 import { checkoutPointer } from './checkout';
 import { findPointerFiles, selectPointers } from './datasets';
@@ -159,6 +160,14 @@ export class DataService {
     return this.withRepo(async (repo) => {
       const [pointer] = await selectPointers(repo, this.resolvePaths([path]));
       return datasetVersions(pointer!.file, limit);
+    });
+  }
+
+  /** One folder level of a dataset's files, as its pointer in the workspace (or at `rev`) records them. */
+  async files(path: string, options: { folder?: string | undefined; rev?: string | undefined; limit?: number | undefined } = {}): Promise<DatasetFiles> {
+    return this.withRepo(async (repo) => {
+      const [target] = await this.pointersAt(repo, [path], options.rev);
+      return listDatasetFolder(repo, target!.pointer, { folder: options.folder ?? '', rev: options.rev, limit: options.limit ?? 1000 });
     });
   }
 

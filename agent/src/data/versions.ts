@@ -49,7 +49,7 @@ export async function pointerAt(pointerFile: string, rev: string): Promise<{ poi
   checkRev(rev);
   const { top, path } = await gitPathOf(dirname(pointerFile), pointerFile);
   const text = await showAt(top, rev, path);
-  if (text === undefined) throw new UserError(`${pointerFile}: not present at revision ${rev}`);
+  if (text === undefined) throw new UserError(`${pointerFile}: not present at revision ${rev}`, { code: 'not-tracked' });
   return { pointer: parsePointer(text, pointerFile), text };
 }
 

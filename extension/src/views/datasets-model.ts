@@ -1,10 +1,17 @@
 /**
  * What the Datasets view shows for the data service's answers, free of `vscode` so it is unit
  * tested: a dataset's state (clean, modified, not in the workspace, not in the cache, not pushed),
- * its description and tooltip, a version's row, the progress line of a transfer, and which paths a
- * file-system event concerns.
+ * its description and tooltip, a version's row, the rows of its file browser, the progress line of
+ * a transfer, and which paths a file-system event concerns.
  */
-import type { DatasetStatus, DatasetVersion, FileChanges, TransferResult } from '../../../schemas/protocol/data';
+import type {
+  DatasetFileEntry,
+  DatasetFiles,
+  DatasetStatus,
+  DatasetVersion,
+  FileChanges,
+  TransferResult,
+} from '../../../schemas/protocol/data';
 
 export type DatasetState = 'modified' | 'not-in-workspace' | 'not-in-cache' | 'not-pushed' | 'clean';
 
@@ -157,4 +164,82 @@ export function diffRows(changes: FileChanges): { label: string; description: st
     ...changes.removed.map((path) => ({ label: `$(diff-removed) ${path}`, description: 'removed since' })),
     ...changes.modified.map((path) => ({ label: `$(diff-modified) ${path}`, description: 'changed since' })),
   ];
+}
+
+/** Entries asked for per folder of the file browser: a bigger folder ends in a "… N more" row, so the tree never hangs. */
+export const FILES_PER_FOLDER = 1000;
+
+const WORKSPACE_NOTES: Record<NonNullable<DatasetFileEntry['workspace']>, { short: string; long: string }> = {
+  clean: { short: '', long: 'the workspace file matches' },
+  modified: { short: 'modified', long: 'the workspace file differs' },
+  missing: { short: 'not in workspace', long: 'not in the workspace (checkout or pull)' },
+  unknown: {
+    short: '',
+    long: 'the workspace file changed since it was last hashed (Refresh tells whether its content did)',
+  },
+};
+
+export interface EntryRow {
+  readonly kind: 'folder' | 'file';
+  readonly entry: DatasetFileEntry;
+  readonly label: string;
+  readonly description: string;
+  readonly tooltip: string;
+  /** For screen readers, and a stable handle for the end-to-end tests. */
+  readonly accessibilityLabel: string;
+  /** A file whose workspace copy exists: a click opens it. */
+  readonly opens: boolean;
+}
+
+export type FileRow = EntryRow | { readonly kind: 'more'; readonly label: string; readonly tooltip: string };
+
+function folderRow(entry: DatasetFileEntry): EntryRow {
+  const count = plural(entry.nfiles ?? 0, 'file');
+  return {
+    kind: 'folder',
+    entry,
+    label: entry.name,
+    description: count,
+    tooltip: `${entry.path}\n${count}`,
+    accessibilityLabel: `folder ${entry.name}, ${count}`,
+    opens: false,
+  };
+}
+
+function fileRow(entry: DatasetFileEntry): EntryRow {
+  const size = entry.size === null ? 'size unknown (not in the cache)' : formatSize(entry.size);
+  const note = entry.workspace === null ? undefined : WORKSPACE_NOTES[entry.workspace];
+  const description = [entry.size === null ? '' : formatSize(entry.size), note?.short ?? '']
+    .filter((part) => part !== '')
+    .join(' · ');
+  const tooltip = [
+    entry.path,
+    `md5 ${entry.md5 ?? '?'}`,
+    entry.size === null ? size : `${entry.size.toLocaleString('en-US')} bytes`,
+    ...(note ? [`Workspace: ${note.long}`] : []),
+  ].join('\n');
+  return {
+    kind: 'file',
+    entry,
+    label: entry.name,
+    description,
+    tooltip,
+    accessibilityLabel: `file ${entry.name}, ${[size, note?.short ?? ''].filter((part) => part !== '').join(', ')}`,
+    opens: entry.workspace !== null && entry.workspace !== 'missing',
+  };
+}
+
+/** The rows of one folder of the file browser: its folders, its files, then "… N more" when the agent capped it. */
+export function fileRows(files: DatasetFiles): FileRow[] {
+  const rows: FileRow[] = files.entries.map((entry) => (entry.isDirectory ? folderRow(entry) : fileRow(entry)));
+  const rest = files.total - files.entries.length;
+  if (rest > 0) {
+    const where = files.folder === '' ? files.path : `${files.path} ${JSON.stringify(files.folder)}`;
+    rows.push({
+      kind: 'more',
+      label: `… ${rest.toLocaleString('en-US')} more`,
+      tooltip: `Only the first ${files.entries.length.toLocaleString('en-US')} of ${files.total.toLocaleString('en-US')} entries are shown; mlw data ls ${where} --limit ${files.total} lists them all.`,
+    });
+  }
+  return rows;
 }

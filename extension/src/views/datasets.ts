@@ -1,7 +1,8 @@
 /**
  * The Datasets view: each tracked dataset (its .dvc pointer) with its state from mlw/data/status —
  * clean, modified, not in the workspace, not in the cache, not pushed (compared with the default
- * remote in a trusted workspace) — and, under it, its versions from mlw/data/versions. Actions: add
+ * remote in a trusted workspace) — and, under it, a browser of its files (mlw/data/files, one folder
+ * per request as the user expands it) and its versions from mlw/data/versions. Actions: add
  * (file/folder picker, or the Explorer's context menu), checkout, push, pull (progress from
  * mlw/data/progress; Cancel cancels the request, which the agent stops between objects), checkout of
  * a version. Asked again on mlw/data/changed and on file events of *.dvc files and the tracked data
@@ -13,6 +14,7 @@ import {
   addDatasets,
   checkoutDatasets,
   dataProgress,
+  datasetFiles,
   datasetsChanged,
   datasetStatus,
   datasetVersions,
@@ -32,12 +34,15 @@ import {
   datasetStates,
   datasetTooltip,
   diffRows,
+  fileRows,
+  FILES_PER_FOLDER,
   isForceable,
   isNotCached,
   stateIcon,
   transferProgressText,
   transferSummary,
   versionLabel,
+  type EntryRow,
 } from './datasets-model';
 import type { View } from './index';
 import { CoalescedReload } from './reload';
@@ -46,8 +51,10 @@ export const DATASETS_VIEW_ID = 'mlw.datasets';
 
 type Node =
   | { readonly kind: 'dataset'; readonly status: DatasetStatus }
+  | { readonly kind: 'files' | 'versions'; readonly status: DatasetStatus }
+  | { readonly kind: 'folder' | 'file'; readonly status: DatasetStatus; readonly row: EntryRow }
   | { readonly kind: 'version'; readonly status: DatasetStatus; readonly version: DatasetVersion }
-  | { readonly kind: 'message'; readonly text: string };
+  | { readonly kind: 'message'; readonly text: string; readonly tooltip?: string };
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -76,20 +83,61 @@ class DatasetsProvider implements vscode.TreeDataProvider<Node> {
     switch (node.kind) {
       case 'dataset':
         return datasetItem(node.status);
+      case 'files':
+      case 'versions':
+        return groupItem(node.kind, node.status);
+      case 'folder':
+      case 'file':
+        return entryItem(node.status, node.row);
       case 'version':
         return versionItem(node.status, node.version);
-      case 'message':
-        return new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        if (node.tooltip !== undefined) item.tooltip = node.tooltip;
+        return item;
+      }
     }
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (node === undefined) return this.statuses.map((status) => ({ kind: 'dataset', status }));
-    if (node.kind !== 'dataset') return [];
+    switch (node.kind) {
+      case 'dataset':
+        return [
+          { kind: 'files', status: node.status },
+          { kind: 'versions', status: node.status },
+        ];
+      case 'files':
+        return this.files(node.status, '');
+      case 'folder':
+        return this.files(node.status, node.row.entry.relpath);
+      case 'versions':
+        return this.versions(node.status);
+      default:
+        return [];
+    }
+  }
+
+  /** One folder of the dataset as its pointer in the workspace records it, asked for when the row is expanded. */
+  private async files(status: DatasetStatus, folder: string): Promise<Node[]> {
     try {
-      const versions = await this.agent.request(datasetVersions, { path: node.status.path, limit: 50 });
+      const files = await this.agent.request(datasetFiles, { path: status.path, folder, limit: FILES_PER_FOLDER });
+      if (files.entries.length === 0) return [{ kind: 'message', text: 'No files' }];
+      return fileRows(files).map((row): Node =>
+        row.kind === 'more'
+          ? { kind: 'message', text: row.label, tooltip: row.tooltip }
+          : { kind: row.kind, status, row },
+      );
+    } catch (error) {
+      return [{ kind: 'message', text: `Files: ${errorText(error)}` }];
+    }
+  }
+
+  private async versions(status: DatasetStatus): Promise<Node[]> {
+    try {
+      const versions = await this.agent.request(datasetVersions, { path: status.path, limit: 50 });
       if (versions.length === 0) return [{ kind: 'message', text: 'No committed versions yet' }];
-      return versions.map((version) => ({ kind: 'version', status: node.status, version }));
+      return versions.map((version) => ({ kind: 'version', status, version }));
     } catch (error) {
       return [{ kind: 'message', text: `Versions: ${errorText(error)}` }];
     }
@@ -140,7 +188,41 @@ function datasetItem(status: DatasetStatus): vscode.TreeItem {
   item.description = datasetDescription(status);
   item.tooltip = datasetTooltip(status);
   item.contextValue = 'mlw.dataset';
-  // No click command: a click expands the row to its versions.
+  // No click command: a click expands the row to its files and versions.
+  return item;
+}
+
+function groupItem(kind: 'files' | 'versions', status: DatasetStatus): vscode.TreeItem {
+  // Versions open with the dataset (one click shows them, as before the file browser); the files
+  // wait to be asked for, since listing them reads the dataset's .dir object.
+  const item = new vscode.TreeItem(
+    kind === 'files' ? 'Files' : 'Versions',
+    kind === 'files' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded,
+  );
+  item.id = `dataset:${status.path}#${kind}`;
+  item.iconPath = new vscode.ThemeIcon(kind === 'files' ? 'files' : 'history');
+  item.accessibilityInformation = { label: `${kind === 'files' ? 'Files' : 'Versions'} of ${status.path}` };
+  item.contextValue = `mlw.dataset.${kind}`;
+  return item;
+}
+
+function entryItem(status: DatasetStatus, row: EntryRow): vscode.TreeItem {
+  const folder = row.kind === 'folder';
+  const item = new vscode.TreeItem(
+    row.label,
+    folder ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = `dataset:${status.path}#files/${row.entry.relpath}`;
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const uri = root ? vscode.Uri.joinPath(root, ...row.entry.path.split('/')) : undefined;
+  // With a resourceUri the user's file icon theme picks the icon by name.
+  if (uri) item.resourceUri = uri;
+  item.iconPath = folder ? vscode.ThemeIcon.Folder : vscode.ThemeIcon.File;
+  item.description = row.description;
+  item.tooltip = row.tooltip;
+  item.accessibilityInformation = { label: row.accessibilityLabel };
+  if (row.opens && uri) item.command = { command: 'vscode.open', title: 'Open File', arguments: [uri] };
+  item.contextValue = folder ? 'mlw.dataset.folder' : 'mlw.dataset.file';
   return item;
 }
 
@@ -174,7 +256,7 @@ function isNode(node: unknown): node is Node {
     typeof node === 'object' &&
     node !== null &&
     'kind' in node &&
-    ['dataset', 'version', 'message'].includes(String(node.kind))
+    ['dataset', 'files', 'versions', 'folder', 'file', 'version', 'message'].includes(String(node.kind))
   );
 }
 

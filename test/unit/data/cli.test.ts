@@ -1,7 +1,7 @@
 /** `mlw data …` as a user runs it (the CLI from source through tsx): output, --json, exit codes 0/1/2. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
@@ -37,6 +37,23 @@ void describe('mlw data (CLI)', () => {
     assert.match(verify.stdout, new RegExp(`corrupt: ${object.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
     assert.equal(mlw(root, 'data', 'versions').status, 2, 'a missing argument is bad usage');
+  });
+
+  void test('ls: one folder, folders first with file counts, sizes and workspace states; --json is the protocol\'s; not in the cache is exit 1 saying to pull', (t) => {
+    const root = tempDir(t);
+    writeTree(join(root, 'data'), { 'a b/ü.txt': 'one', 'x.txt': 'two', 'empty': '' });
+    assert.equal(mlw(root, 'data', 'add', 'data').status, 0);
+    const listed = mlw(root, 'data', 'ls', 'data');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.split('\n').map((line) => line.trim().split(/\s{2,}/)), [['1 file', 'a b/'], ['0 B', 'clean', 'empty'], ['3 B', 'clean', 'x.txt'], ['']]);
+    const json = mlw(root, 'data', 'ls', 'data', 'a b', '--json');
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { entries: Array<{ path: string }> }).entries.map((entry) => entry.path), ['data/a b/ü.txt']);
+    assert.match(mlw(root, 'data', 'ls', 'data', '--limit', '1').stdout, /… 2 more \(--limit\)/);
+    rmSync(join(root, '.dvc', 'cache'), { recursive: true });
+    const missing = mlw(root, 'data', 'ls', 'data');
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /not in the cache; run mlw data pull data/);
   });
 
   void test('a broken pointer file is exit 1 with FILE:LINE on stderr; no .dvc folder is exit 1 with what to do', (t) => {

@@ -1,13 +1,15 @@
-/** The Datasets view's vscode-free pieces: states, descriptions, tooltips, versions, progress text, which file events matter. */
+/** The Datasets view's vscode-free pieces: states, descriptions, tooltips, versions, file browser rows, progress text, which file events matter. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DatasetStatus } from '../../../schemas/protocol/data';
+import type { DatasetFileEntry, DatasetFiles, DatasetStatus } from '../../../schemas/protocol/data';
 import {
   concernsDatasets,
   datasetDescription,
   datasetStates,
   datasetTooltip,
   diffRows,
+  fileRows,
+  FILES_PER_FOLDER,
   formatSize,
   isForceable,
   isNotCached,
@@ -182,5 +184,97 @@ void describe('which file events refresh the view', () => {
       isNotCached('data: its listing x.dir is not in the cache; fetch it first (mlw data fetch data)'),
       true,
     );
+  });
+});
+
+void describe('the file browser', () => {
+  const file = (overrides: Partial<DatasetFileEntry> = {}): DatasetFileEntry => ({
+    name: 'cat é.png',
+    relpath: 'raw images/cat é.png',
+    path: 'data/raw images/cat é.png',
+    isDirectory: false,
+    size: 1536,
+    md5: '0123456789abcdef0123456789abcdef',
+    nfiles: null,
+    workspace: 'clean',
+    ...overrides,
+  });
+  const folder: DatasetFileEntry = {
+    name: 'nested',
+    relpath: 'raw images/nested',
+    path: 'data/raw images/nested',
+    isDirectory: true,
+    size: null,
+    md5: null,
+    nfiles: 1,
+    workspace: null,
+  };
+  const listing = (entries: DatasetFileEntry[], total = entries.length): DatasetFiles => ({
+    path: 'data',
+    md5: 'aaaabbbbccccddddeeeeffff00001111.dir',
+    rev: null,
+    folder: 'raw images',
+    total,
+    entries,
+  });
+
+  void test('a folder shows its file count; a clean file its size, its md5 in the tooltip, and opens on click', () => {
+    const [folderRow, fileRow] = fileRows(listing([folder, file()]));
+    assert.deepEqual(folderRow, {
+      kind: 'folder',
+      entry: folder,
+      label: 'nested',
+      description: '1 file',
+      tooltip: 'data/raw images/nested\n1 file',
+      accessibilityLabel: 'folder nested, 1 file',
+      opens: false,
+    });
+    assert.deepEqual(fileRow, {
+      kind: 'file',
+      entry: file(),
+      label: 'cat é.png',
+      description: '1.5 KB',
+      tooltip:
+        'data/raw images/cat é.png\nmd5 0123456789abcdef0123456789abcdef\n1,536 bytes\nWorkspace: the workspace file matches',
+      accessibilityLabel: 'file cat é.png, 1.5 KB',
+      opens: true,
+    });
+  });
+
+  void test('a file not in the workspace does not open; modified and uncached files say so; an empty file is 0 B', () => {
+    const rows = fileRows(
+      listing([
+        file({ workspace: 'missing' }),
+        file({ workspace: 'modified', size: 0 }),
+        file({ workspace: 'unknown', size: null }),
+      ]),
+    );
+    assert.deepEqual(
+      rows.map((row) => (row.kind === 'more' ? row.label : [row.description, row.opens, row.accessibilityLabel])),
+      [
+        ['1.5 KB · not in workspace', false, 'file cat é.png, 1.5 KB, not in workspace'],
+        ['0 B · modified', true, 'file cat é.png, 0 B, modified'],
+        ['', true, 'file cat é.png, size unknown (not in the cache)'],
+      ],
+    );
+    const uncached = rows[2]!;
+    assert.ok(uncached.kind === 'file');
+    assert.match(
+      uncached.tooltip,
+      /size unknown \(not in the cache\)\nWorkspace: the workspace file changed since it was last hashed/,
+    );
+  });
+
+  void test('a folder the agent capped ends in a "… N more" row that says how to list everything', () => {
+    const entries = Array.from({ length: FILES_PER_FOLDER }, (_, index) => file({ name: `f${index}` }));
+    const rows = fileRows(listing(entries, 12_345));
+    assert.equal(rows.length, FILES_PER_FOLDER + 1);
+    assert.deepEqual(rows.at(-1), {
+      kind: 'more',
+      label: '… 11,345 more',
+      tooltip:
+        'Only the first 1,000 of 12,345 entries are shown; mlw data ls data "raw images" --limit 12345 lists them all.',
+    });
+    assert.equal(fileRows(listing([file()])).length, 1, 'no such row when nothing was left out');
   });
 });
