@@ -104,7 +104,7 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   repo.state.putMany(fresh);
   // The next status recognises the folder at once (in the link modes the files are replaced by
   // links below, the fingerprint no longer matches and status takes the per-file path once).
-  repo.state.putFolderMemo(key, { fingerprint: statFingerprint(walked), md5, objects: packObjects(files) });
+  repo.state.putFolderMemo(key, { fingerprint: statFingerprint(walked), md5, objects: packObjects(files), cacheStamp: null, missing: null });
   await linkWorkspace(repo, files);
   const size = files.reduce((total, file) => total + file.size, 0);
   const pointerFile = await writePointer(dataPath, { md5, size, nfiles: files.length });

@@ -92,7 +92,9 @@ export class DataService {
   async status(paths: readonly string[], remoteName?: string, cloud = false): Promise<DatasetStatus[]> {
     return this.withRepo(async (repo) => {
       const pointers = await selectPointers(repo, this.resolvePaths(paths));
-      const present = await repo.cache.listAll();
+      let listed: Promise<Set<string>> | undefined;
+      // Listed once, and only if some dataset's answer is not already known from its memo.
+      const present = (): Promise<Set<string>> => (listed ??= repo.cache.listAll());
       const compare = async (remote?: Remote): Promise<DatasetStatus[]> => {
         const results: DatasetStatus[] = [];
         for (const pointer of pointers) {

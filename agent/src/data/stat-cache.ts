@@ -38,6 +38,12 @@ export interface FolderMemo {
   readonly md5: string;
   /** Every distinct file md5 of the folder, concatenated (32 hex characters each). */
   readonly objects: string;
+  /**
+   * The cache's stamp (Cache.stamp) when the objects' presence was last counted, and how many of
+   * them (with the folder's own `.dir`) were missing; null until a status counts them.
+   */
+  readonly cacheStamp: string | null;
+  readonly missing: number | null;
 }
 
 export function sameStat(entry: StatKey, stats: StatKey): boolean {
@@ -150,7 +156,8 @@ export class StatCache {
 
   folderMemo(path: string): FolderMemo | undefined {
     return this.query(
-      (db) => db.prepare('SELECT fingerprint, md5, objects FROM folders WHERE path = ?').get(path) as FolderMemo | undefined,
+      (db) =>
+        db.prepare('SELECT fingerprint, md5, objects, cache_stamp AS cacheStamp, missing FROM folder_memos WHERE path = ?').get(path) as FolderMemo | undefined,
       () => this.folderMemory.get(path),
     );
   }
@@ -158,7 +165,14 @@ export class StatCache {
   putFolderMemo(path: string, memo: FolderMemo): void {
     this.query(
       (db) => {
-        db.prepare('INSERT OR REPLACE INTO folders (path, fingerprint, md5, objects) VALUES (?, ?, ?, ?)').run(path, memo.fingerprint, memo.md5, memo.objects);
+        db.prepare('INSERT OR REPLACE INTO folder_memos (path, fingerprint, md5, objects, cache_stamp, missing) VALUES (?, ?, ?, ?, ?, ?)').run(
+          path,
+          memo.fingerprint,
+          memo.md5,
+          memo.objects,
+          memo.cacheStamp,
+          memo.missing,
+        );
       },
       () => {
         this.folderMemory.set(path, memo);
@@ -178,7 +192,9 @@ function openStateFile(file: string): BetterSqlite3.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF');
     db.exec('CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, ino INTEGER NOT NULL, mtime REAL NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL) WITHOUT ROWID');
-    db.exec('CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, md5 TEXT NOT NULL, objects TEXT NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS folder_memos (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, md5 TEXT NOT NULL, objects TEXT NOT NULL, cache_stamp TEXT, missing INTEGER)',
+    );
     return db;
   } catch (error) {
     db.close();

@@ -8,6 +8,7 @@ import type { DatasetStatus, FileChanges } from '../../../schemas/protocol/data'
 import { directoryHash, type ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
+import type { FolderMemo } from './stat-cache';
 import { hashFiles, listingOf, packObjects, statFingerprint, unpackObjects, walkDirectory, type WorkspaceFile } from './tree';
 
 export interface WorkspaceState {
@@ -20,6 +21,8 @@ export interface WorkspaceState {
   readonly listing: ListingEntry[] | undefined;
   readonly objects?: readonly string[];
   readonly md5: string | undefined;
+  /** The folder's memo when it told the state (it may also know whether the cache is complete). */
+  readonly memo?: FolderMemo;
 }
 
 /** Hashes what the workspace holds at the pointer's path (stat cache first) and compares. */
@@ -38,13 +41,13 @@ export async function workspaceState(repo: DataRepo, pointer: Pointer): Promise<
   const fingerprint = statFingerprint(files);
   const memo = repo.state.folderMemo(key);
   if (memo && memo.fingerprint === fingerprint && memo.md5 === pointer.md5) {
-    return { state: 'clean', listing: undefined, objects: unpackObjects(memo.objects), md5: memo.md5 };
+    return { state: 'clean', listing: undefined, objects: unpackObjects(memo.objects), md5: memo.md5, memo };
   }
   const { files: hashed, fresh } = await hashFiles(repo, key, files);
   repo.state.putMany(fresh);
   const listing = listingOf(hashed);
   const md5 = directoryHash(listing).md5;
-  repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(listing) });
+  repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(listing), cacheStamp: null, missing: null });
   return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing, md5 };
 }
 
@@ -73,14 +76,14 @@ export interface StatusOptions {
   readonly remote?: { readonly name: string; readonly has: (ids: readonly string[]) => Promise<Set<string>> };
 }
 
-export async function datasetStatus(repo: DataRepo, pointer: Pointer, present: Set<string>, options: StatusOptions = {}): Promise<DatasetStatus> {
+export async function datasetStatus(repo: DataRepo, pointer: Pointer, present: () => Promise<Set<string>>, options: StatusOptions = {}): Promise<DatasetStatus> {
   const workspace = await workspaceState(repo, pointer);
   // When the workspace is clean its listing is the pointer's: no need to read the .dir object.
   const listing = workspace.state === 'clean' ? workspace.listing : await pointerListing(repo, pointer);
   const known = listing !== undefined || workspace.objects !== undefined;
   const objects = listing ? [...new Set(listing.map((entry) => entry.md5))] : [...(workspace.objects ?? [])];
   if (pointer.isDirectory) objects.push(pointer.md5);
-  const missingInCache = known ? objects.filter((id) => !present.has(id)).length : undefined;
+  const missingInCache = known ? await countMissing(repo, pointer, workspace, objects, present) : undefined;
   let changes: FileChanges | undefined;
   if (workspace.state === 'modified' && workspace.listing && listing) {
     changes = pointer.isDirectory ? compareListings(listing, workspace.listing) : { added: [], removed: [], modified: [pointer.path] };
@@ -103,4 +106,23 @@ export async function datasetStatus(repo: DataRepo, pointer: Pointer, present: S
     remote: options.remote ? options.remote.name : null,
     notPushed: notPushed ?? null,
   };
+}
+
+/**
+ * How many of a dataset's objects the cache lacks. A clean folder remembers the count with the
+ * cache's stamp: while no object has been added or removed since, the count stands.
+ */
+async function countMissing(repo: DataRepo, pointer: Pointer, workspace: WorkspaceState, objects: readonly string[], present: () => Promise<Set<string>>): Promise<number> {
+  const remember = pointer.isDirectory && workspace.state === 'clean';
+  // Taken before the listing: a change made while it is read moves the stamp for next time.
+  const stamp = remember ? await repo.cache.stamp() : undefined;
+  if (workspace.memo && workspace.memo.missing !== null && workspace.memo.cacheStamp === stamp) return workspace.memo.missing;
+  const cached = await present();
+  const missing = objects.filter((id) => !cached.has(id)).length;
+  if (stamp !== undefined) {
+    const key = repo.relative(pointer.dataPath);
+    const memo = workspace.memo ?? repo.state.folderMemo(key);
+    if (memo && memo.md5 === pointer.md5) repo.state.putFolderMemo(key, { ...memo, cacheStamp: stamp, missing });
+  }
+  return missing;
 }

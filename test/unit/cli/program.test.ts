@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildProgram, MODULES_OF_COMMAND } from '../../../agent/src/cli/program';
 
 const root = join(__dirname, '..', '..', '..');
 const cli = join(root, 'bin', 'mlw.js');
@@ -34,4 +36,25 @@ void test('agent without --stdio is bad usage: exit 2 naming the missing flag', 
   const { status, stderr } = mlw('agent');
   assert.equal(status, 2);
   assert.match(stderr, /--stdio/);
+});
+
+function commandTree(command: Command): string[] {
+  return command.commands.flatMap((sub) => [sub.name(), ...commandTree(sub).map((name) => `${sub.name()} ${name}`)]);
+}
+
+void test('each top-level command, loaded alone, has exactly the subcommands and options it has in the full program', async () => {
+  const full = await buildProgram();
+  const topLevel = full.commands.map((command) => command.name());
+  assert.deepEqual([...topLevel].sort(), Object.keys(MODULES_OF_COMMAND).sort(), 'MODULES_OF_COMMAND names every command');
+  for (const name of topLevel) {
+    const alone = (await buildProgram([name])).commands.find((command) => command.name() === name);
+    const inFull = full.commands.find((command) => command.name() === name)!;
+    assert.ok(alone, `${name} is registered when it is the first word`);
+    assert.deepEqual(commandTree(alone), commandTree(inFull), `${name} has the same subcommands`);
+    assert.deepEqual(
+      alone.options.map((option) => option.flags),
+      inFull.options.map((option) => option.flags),
+      `${name} has the same options`,
+    );
+  }
 });
