@@ -15,7 +15,7 @@ import { ignoreInGit } from './gitignore';
 import { writePointer } from './pointer';
 import type { DataRepo } from './repo';
 import { checkRelpath } from './safety';
-import { hashFiles, packObjects, statFingerprint, walkDirectory, type HashedFile, type WorkspaceFile } from './tree';
+import { hashFiles, packObjects, walkDirectory, type HashedFile, type WorkspaceFile } from './tree';
 
 export interface AddResult {
   readonly path: string;
@@ -88,7 +88,7 @@ async function hashAndCopyLarge(repo: DataRepo, file: WorkspaceFile): Promise<Ha
 }
 
 async function addDirectory(repo: DataRepo, dataPath: string, key: string, onProgress?: AddProgress): Promise<AddResult> {
-  const walked = await walkDirectory(repo, dataPath);
+  const { files: walked, fingerprint } = await walkDirectory(repo, dataPath);
   let done = 0;
   const report = (): void => onProgress?.({ path: key, files: done, totalFiles: walked.length });
   const { files, fresh } = await hashFiles(repo, key, walked, {
@@ -104,7 +104,7 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   repo.state.putMany(fresh);
   // The next status recognises the folder at once (in the link modes the files are replaced by
   // links below, the fingerprint no longer matches and status takes the per-file path once).
-  repo.state.putFolderMemo(key, { fingerprint: statFingerprint(walked), md5, objects: packObjects(files), cacheStamp: null, missing: null });
+  repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(files), cacheStamp: null, missing: null });
   await linkWorkspace(repo, files);
   const size = files.reduce((total, file) => total + file.size, 0);
   const pointerFile = await writePointer(dataPath, { md5, size, nfiles: files.length });

@@ -9,7 +9,7 @@ import { directoryHash, type ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
 import type { FolderMemo } from './stat-cache';
-import { hashFiles, listingOf, packObjects, statFingerprint, unpackObjects, walkDirectory, type WorkspaceFile } from './tree';
+import { hashFiles, listingOf, packObjects, unpackObjects, walkDirectory, type WorkspaceFile } from './tree';
 
 export interface WorkspaceState {
   readonly state: 'clean' | 'modified' | 'missing';
@@ -37,8 +37,7 @@ export async function workspaceState(repo: DataRepo, pointer: Pointer): Promise<
     const md5 = hashed[0]!.md5;
     return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing: listingOf(hashed), md5 };
   }
-  const files = await walkDirectory(repo, pointer.dataPath);
-  const fingerprint = statFingerprint(files);
+  const { files, fingerprint } = await walkDirectory(repo, pointer.dataPath);
   const memo = repo.state.folderMemo(key);
   if (memo && memo.fingerprint === fingerprint && memo.md5 === pointer.md5) {
     return { state: 'clean', listing: undefined, objects: unpackObjects(memo.objects), md5: memo.md5, memo };

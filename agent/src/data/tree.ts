@@ -3,12 +3,12 @@
  * cache where (inode, mtime, size) still match and from the bytes where not. Symlinks are followed
  * only when they stay inside the workspace. Empty folders are not part of a DVC listing.
  */
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors';
 import { mapLimit, yielder } from './concurrency';
-import { createHash } from 'node:crypto';
 import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import type { DataRepo } from './repo';
 import { sameStat, type StatEntry, type StatKey } from './stat-cache';
@@ -42,13 +42,21 @@ async function resolveLink(repo: DataRepo, path: string): Promise<void> {
   }
 }
 
+export interface WalkedFolder {
+  readonly files: WorkspaceFile[];
+  /** A digest of every file's (relpath, inode, mtime, size) in walk order (see FolderMemo). */
+  readonly fingerprint: string;
+}
+
 /**
- * Every file under `directory` (recursively), with its stat key. Synchronous calls in small batches
+ * Every file under `directory` (recursively), with its stat key, and their fingerprint (taken in
+ * the same pass: a second pass over 100,000 files cost ~90 ms). Synchronous calls in small batches
  * (see yielder). Names are listed without types and every entry is lstat'ed once: the file's stat
  * key is needed anyway, and `withFileTypes` Dirents cost ~25% more per file at 100,000 files.
  */
-export async function walkDirectory(repo: DataRepo, directory: string): Promise<WorkspaceFile[]> {
+export async function walkDirectory(repo: DataRepo, directory: string): Promise<WalkedFolder> {
   const files: WorkspaceFile[] = [];
+  const fingerprint = new FingerprintBuilder();
   const pause = yielder(512);
   const pending: Array<[string, string]> = [[resolve(directory), '']];
   while (pending.length > 0) {
@@ -57,20 +65,39 @@ export async function walkDirectory(repo: DataRepo, directory: string): Promise<
       // dir is already normal: plain concatenation (path.join re-normalises, 70 ms per 100,000 files).
       const absolute = `${dir}${sep}${name}`;
       const relpath = prefix ? `${prefix}/${name}` : name;
-      const stats = lstatSync(absolute);
-      if (stats.isDirectory()) pending.push([absolute, relpath]);
-      else if (stats.isSymbolicLink()) {
+      let stats: Stats = lstatSync(absolute);
+      if (stats.isSymbolicLink()) {
         await resolveLink(repo, absolute);
-        const target = await stat(absolute);
-        if (target.isDirectory()) pending.push([absolute, relpath]);
-        else if (target.isFile()) files.push({ relpath, absolute, ino: target.ino, mtimeMs: target.mtimeMs, size: target.size });
-      } else if (stats.isFile()) {
-        files.push({ relpath, absolute, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size });
+        stats = await stat(absolute);
+      }
+      if (stats.isDirectory()) pending.push([absolute, relpath]);
+      else if (stats.isFile()) {
+        const file: WorkspaceFile = { relpath, absolute, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size };
+        files.push(file);
+        fingerprint.add(file);
         await pause();
       }
     }
   }
-  return files;
+  return { files, fingerprint: fingerprint.digest() };
+}
+
+class FingerprintBuilder {
+  private readonly hash = createHash('md5');
+  private chunk = '';
+
+  add(file: WorkspaceFile): void {
+    this.chunk += `${file.relpath}\0${file.ino}\0${file.mtimeMs}\0${file.size}\n`;
+    if (this.chunk.length > 65_536) {
+      this.hash.update(this.chunk);
+      this.chunk = '';
+    }
+  }
+
+  digest(): string {
+    this.hash.update(this.chunk);
+    return this.hash.digest('hex');
+  }
 }
 
 export interface HashOptions {
@@ -115,18 +142,6 @@ export async function hashFiles(repo: DataRepo, datasetKey: string, files: reado
 
 export function listingOf(files: readonly HashedFile[]): ListingEntry[] {
   return files.map((file) => ({ md5: file.md5, relpath: file.relpath }));
-}
-
-/** A digest of every file's (relpath, inode, mtime, size), in walk order (see FolderMemo). */
-export function statFingerprint(files: readonly WorkspaceFile[]): string {
-  const hash = createHash('md5');
-  const batch: string[] = [];
-  for (const file of files) {
-    batch.push(`${file.relpath}\0${file.ino}\0${file.mtimeMs}\0${file.size}\n`);
-    if (batch.length === 4096) hash.update(batch.splice(0).join(''));
-  }
-  hash.update(batch.join(''));
-  return hash.digest('hex');
 }
 
 /** The distinct file md5s of a listing, concatenated (FolderMemo.objects). */
