@@ -108,7 +108,7 @@ async function materialize(repo: DataRepo, entry: ListingEntry, destination: str
       if (repo.linkType === 'hardlink') await link(object, temporary);
       else await symlink(object, temporary);
     } else {
-      const size = (await stat(object)).size;
+      const size = statSync(object).size;
       if (size < SMALL_OBJECT) {
         // Small files: synchronous calls (see concurrency.ts yielder); the caller yields between files.
         const bytes = readFileSync(object);
