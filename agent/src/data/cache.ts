@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, renameSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { UserError } from '../errors';
 import { DIR_MD5_PATTERN, MD5_PATTERN, md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import { checkRelpath } from './safety';
@@ -32,15 +32,16 @@ const ListingSchema = z.array(z.object({ md5: z.string().regex(MD5_PATTERN), rel
 export class Cache {
   private readonly madeDirs = new Set<string>();
 
-  constructor(readonly root: string) {}
+  readonly objectsRoot: string;
 
-  get objectsRoot(): string {
-    return join(this.root, 'files', 'md5');
+  constructor(readonly root: string) {
+    this.objectsRoot = join(root, 'files', 'md5');
   }
 
   pathOf(md5: string): string {
     if (!isObjectId(md5)) throw new UserError(`not a DVC md5: ${JSON.stringify(md5)}`);
-    return join(this.objectsRoot, md5.slice(0, 2), md5.slice(2));
+    // Called per file: concatenation, not path.join (objectsRoot is already normal).
+    return `${this.objectsRoot}${sep}${md5.slice(0, 2)}${sep}${md5.slice(2)}`;
   }
 
   async has(md5: string): Promise<boolean> {
@@ -90,7 +91,7 @@ export class Cache {
   }
 
   async ensureParent(md5: string): Promise<string> {
-    const dir = join(this.objectsRoot, md5.slice(0, 2));
+    const dir = `${this.objectsRoot}${sep}${md5.slice(0, 2)}`;
     if (!this.madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.madeDirs.add(dir);
