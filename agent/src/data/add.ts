@@ -113,26 +113,36 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   return { path: key, pointerFile, md5, size, nfiles: files.length, hashed: fresh.length };
 }
 
-/** Puts every file's content in the cache (from the bytes already read, or by reflink/copy). */
+/**
+ * Puts every file's content in the cache: from the bytes already read in one synchronous loop (see
+ * concurrency.ts yielder), the others by reflink/copy several at a time.
+ */
 async function storeFiles(repo: DataRepo, files: HashedFile[]): Promise<void> {
   const present = await repo.cache.listAll();
   const pause = yielder();
-  await mapLimit(files, 32, async (file) => {
+  const toCopy: HashedFile[] = [];
+  for (const file of files) {
+    const bytes = file.bytes;
+    file.bytes = undefined;
+    if (present.has(file.md5)) continue;
+    if (!bytes) {
+      toCopy.push(file);
+      continue;
+    }
+    present.add(file.md5);
+    await repo.cache.ensureParent(file.md5);
+    const target = repo.cache.pathOf(file.md5);
+    const temporary = temporaryName(target);
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, target);
+    const waiting = pause();
+    if (waiting) await waiting;
+  }
+  await mapLimit(toCopy, 32, async (file) => {
     if (present.has(file.md5)) return;
     present.add(file.md5);
-    if (file.bytes) {
-      await repo.cache.ensureParent(file.md5);
-      const target = repo.cache.pathOf(file.md5);
-      const temporary = temporaryName(target);
-      writeFileSync(temporary, file.bytes);
-      renameSync(temporary, target);
-      await pause();
-    } else {
-      await repo.cache.insertFile(file.absolute, file.md5);
-    }
-    file.bytes = undefined;
+    await repo.cache.insertFile(file.absolute, file.md5);
   });
-  for (const file of files) file.bytes = undefined;
 }
 
 /** hardlink/symlink modes: each workspace file becomes a link to its (read-only) cache object. */

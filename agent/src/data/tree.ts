@@ -29,10 +29,6 @@ export interface HashedFile extends WorkspaceFile {
 const SMALL_FILE = 4 << 20;
 const PARALLEL_IO = 32;
 
-function keyOf(stats: { ino: number; mtimeMs: number; size: number }): StatKey {
-  return { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size };
-}
-
 async function resolveLink(repo: DataRepo, path: string): Promise<void> {
   const target = await realpath(path).catch(() => undefined);
   const rootReal = await realpath(repo.root);
@@ -112,32 +108,54 @@ export interface HashResult {
   readonly fresh: Array<[string, StatEntry]>;
 }
 
-/** md5 of each file: from the stat cache when its stat still matches, else from its bytes. */
+/**
+ * md5 of each file: from the stat cache when its stat still matches, else from its bytes. Known and
+ * small files go through one synchronous loop (an async call per file was a fifth of adding 15,000
+ * small files); large ones are streamed, several at a time.
+ */
 export async function hashFiles(repo: DataRepo, datasetKey: string, files: readonly WorkspaceFile[], options: HashOptions = {}): Promise<HashResult> {
   const known = repo.state.loadUnder(datasetKey);
   const fresh: Array<[string, StatEntry]> = [];
   const keyFor = (file: WorkspaceFile): string => (file.relpath ? `${datasetKey}/${file.relpath}` : datasetKey);
+  const hashed = new Array<HashedFile>(files.length);
+  const large: number[] = [];
+  const recordHashed = (file: WorkspaceFile, key: string, md5: string): void => {
+    const after = statSync(file.absolute);
+    if (!sameStat(after, file)) throw new UserError(`${file.absolute} changed while it was being hashed; try again when it is no longer being written`);
+    fresh.push([key, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5 }]);
+    options.onHashed?.(file);
+  };
   const pause = yielder();
-  const hashed = await mapLimit(files, PARALLEL_IO, async (file): Promise<HashedFile> => {
+  for (let index = 0; index < files.length; index++) {
+    const file = files[index]!;
     const key = keyFor(file);
     const entry = known.get(key);
-    if (entry && sameStat(entry, file)) return { ...file, md5: entry.md5 };
-    let md5: string;
-    let bytes: Buffer | undefined;
-    if (file.size < SMALL_FILE) {
-      await pause();
-      bytes = readFileSync(file.absolute);
-      md5 = md5OfBytes(bytes);
-    } else {
-      md5 = (await md5OfFile(file.absolute)).md5;
+    if (entry && sameStat(entry, file)) {
+      hashed[index] = withMd5(file, entry.md5, undefined);
+      continue;
     }
-    const after = keyOf(statSync(file.absolute));
-    if (!sameStat(after, file)) throw new UserError(`${file.absolute} changed while it was being hashed; try again when it is no longer being written`);
-    fresh.push([key, { ...keyOf(file), md5 }]);
-    options.onHashed?.(file);
-    return { ...file, md5, bytes: options.keepBytes ? bytes : undefined };
+    if (file.size >= SMALL_FILE) {
+      large.push(index);
+      continue;
+    }
+    const waiting = pause();
+    if (waiting) await waiting;
+    const bytes = readFileSync(file.absolute);
+    const md5 = md5OfBytes(bytes);
+    recordHashed(file, key, md5);
+    hashed[index] = withMd5(file, md5, options.keepBytes ? bytes : undefined);
+  }
+  await mapLimit(large, PARALLEL_IO, async (index) => {
+    const file = files[index]!;
+    const { md5 } = await md5OfFile(file.absolute);
+    recordHashed(file, keyFor(file), md5);
+    hashed[index] = withMd5(file, md5, undefined);
   });
   return { files: hashed, fresh };
+}
+
+function withMd5(file: WorkspaceFile, md5: string, bytes: Buffer | undefined): HashedFile {
+  return { relpath: file.relpath, absolute: file.absolute, ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5, bytes };
 }
 
 export function listingOf(files: readonly HashedFile[]): ListingEntry[] {
