@@ -77,17 +77,20 @@ export class Cache {
   /**
    * Changes whenever an object is added to or removed from the cache: a digest of the 256 object
    * folders' modification times (a folder's mtime moves with every entry created, renamed or
-   * deleted in it). 257 syscalls instead of listing every object.
+   * deleted in it). 257 syscalls instead of listing every object. Undefined while a folder was
+   * modified in the last two seconds: on a filesystem with coarse timestamps a second change in the
+   * same tick would not move its mtime (git's "racy" case), so such a stamp proves nothing.
    */
-  async stamp(): Promise<string> {
+  async stamp(now = Date.now()): Promise<string | undefined> {
     let prefixes: string[];
     try {
       prefixes = (await readdir(this.objectsRoot)).sort();
     } catch {
       return 'no cache';
     }
-    const times = await Promise.all(prefixes.map(async (prefix) => `${prefix}:${(await stat(join(this.objectsRoot, prefix), { bigint: true })).mtimeNs}`));
-    return md5OfBytes(times.join('\n'));
+    const times = await Promise.all(prefixes.map(async (prefix) => (await stat(join(this.objectsRoot, prefix), { bigint: true })).mtimeNs));
+    if (times.some((mtimeNs) => Number(mtimeNs / 1_000_000n) > now - 2_000)) return undefined;
+    return md5OfBytes(prefixes.map((prefix, index) => `${prefix}:${times[index]}`).join('\n'));
   }
 
   async ensureParent(md5: string): Promise<string> {

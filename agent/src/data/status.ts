@@ -115,7 +115,7 @@ async function countMissing(repo: DataRepo, pointer: Pointer, workspace: Workspa
   const remember = pointer.isDirectory && workspace.state === 'clean';
   // Taken before the listing: a change made while it is read moves the stamp for next time.
   const stamp = remember ? await repo.cache.stamp() : undefined;
-  if (workspace.memo && workspace.memo.missing !== null && workspace.memo.cacheStamp === stamp) return workspace.memo.missing;
+  if (stamp !== undefined && workspace.memo && workspace.memo.missing !== null && workspace.memo.cacheStamp === stamp) return workspace.memo.missing;
   const cached = await present();
   const missing = objects.filter((id) => !cached.has(id)).length;
   if (stamp !== undefined) {

@@ -5,15 +5,20 @@
  * hardlink cache mode, and the safety rules (untracked work, corrupt objects, symlinks).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Cache } from '../../../agent/src/data/cache';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
 import { DataService } from '../../../agent/src/data/service';
 import { awkwardTree, git, pythonDvcHash, quietLog, tempDir, writeTree } from './fixture';
 
 function objectPath(root: string, md5: string): string {
   return join(root, '.dvc', 'cache', 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+}
+
+function pick(status: { workspace: string; cache: string; missingObjects: number | null }): [string, string, number | null] {
+  return [status.workspace, status.cache, status.missingObjects];
 }
 
 function workspace(t: { after: (fn: () => void) => void }): { root: string; service: DataService } {
@@ -106,6 +111,33 @@ void describe('data add, status, checkout', () => {
     rmSync(objectPath(root, md5OfBytes('leaf')), { force: true });
     const [incomplete] = await service.status([]);
     assert.deepEqual([incomplete!.workspace, incomplete!.cache, incomplete!.missingObjects], ['clean', 'incomplete', 1]);
+  });
+
+  void test('the cache count of a clean folder is remembered while the cache stamp stands, and never from a racy stamp', async (t) => {
+    const { root, service } = workspace(t);
+    writeTree(join(root, 'data'), awkwardTree);
+    await service.add(['data']);
+    const objects = join(root, '.dvc', 'cache', 'files', 'md5');
+    const cache = new Cache(join(root, '.dvc', 'cache'));
+    assert.equal(await cache.stamp(), undefined, 'folders modified a moment ago give no stamp');
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    const age = (): void => {
+      for (const prefix of readdirSync(objects)) utimesSync(join(objects, prefix), anHourAgo, anHourAgo);
+    };
+    age();
+    assert.match((await cache.stamp()) ?? '', /^[0-9a-f]{32}$/);
+    assert.deepEqual(pick((await service.status([]))[0]!), ['clean', 'complete', 0]);
+    // Remove an object behind the stamp's back (its folder's mtime put back): the remembered count
+    // is what answers — the proof that status did not list the cache again.
+    const leaf = objectPath(root, md5OfBytes('leaf'));
+    rmSync(leaf);
+    age();
+    assert.deepEqual(pick((await service.status([]))[0]!), ['clean', 'complete', 0]);
+    // A real removal moves its folder's mtime (here: to another time, still old enough to trust),
+    // the stamp changes, and the count is taken again.
+    const halfAnHourAgo = new Date(Date.now() - 1_800_000);
+    utimesSync(dirname(leaf), halfAnHourAgo, halfAnHourAgo);
+    assert.deepEqual(pick((await service.status([]))[0]!), ['clean', 'incomplete', 1]);
   });
 
   void test('checkout restores deleted data, refuses to overwrite untracked changes unless forced', async (t) => {
