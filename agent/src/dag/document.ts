@@ -56,11 +56,18 @@ export class DagDocument {
   readonly yaml: Document.Parsed | undefined;
   /** Problems of the YAML layer: `yaml-syntax`, `duplicate-key`, `too-large`. */
   readonly problems: readonly DagDiagnostic[];
+  /** True when the fast path (fast-yaml.ts) built the tree: only such a tree is patched in place by incremental.ts. */
+  readonly simple: boolean = false;
   private readonly lineStarts: readonly number[];
 
+  /**
+   * `patched` is a tree the fast path built for exactly this text by re-parsing part of it
+   * (incremental.ts); it is used as if the fast path had parsed the whole text (unless the text is refused).
+   */
   constructor(
     readonly text: string,
     readonly limits: ParseLimits = DEFAULT_LIMITS,
+    patched?: Document.Parsed,
   ) {
     const refusal = refuse(text, limits);
     if (refusal) {
@@ -70,8 +77,9 @@ export class DagDocument {
       return;
     }
     // The common shapes of DAG files parse on a fast path; anything else (and every YAML error) goes to yaml.
-    const simple = parseSimpleYaml(text);
+    const simple = patched ?? parseSimpleYaml(text);
     if (simple) {
+      this.simple = true;
       this.yaml = simple;
       this.lineStarts = lineStartsOf(text);
       this.problems = this.duplicateKeyProblems();

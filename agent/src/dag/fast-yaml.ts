@@ -24,15 +24,35 @@ export function parseSimpleYaml(text: string): Document.Parsed | undefined {
   if (text.includes('\r') || text.includes('\t')) return undefined;
   try {
     const parser = new SimpleParser(text);
-    const contents = parser.document();
-    const document = new Document() as unknown as Document.Parsed;
-    document.contents = contents as unknown as Document.Parsed['contents'];
-    document.range = [0, text.length, text.length];
-    return document;
+    return simpleDocument(text, parser.document());
   } catch (error) {
     if (error instanceof GiveUp) return undefined;
     throw error;
   }
+}
+
+/**
+ * One entry of a block mapping, re-parsed in place: the key at `keyStart` (the first content of its
+ * line, at column `indent`) and its value, as the whole-text parse would build them when it reaches
+ * that key. `next` is where the following content starts (after blank and comment lines). Undefined
+ * when the fast path would give up on the entry. The caller checks that the text around it is the
+ * text the rest of the tree was parsed from (agent/src/dag/incremental.ts).
+ */
+export function parseSimpleMapEntry(text: string, keyStart: number, indent: number): { readonly pair: Pair; readonly next: number } | undefined {
+  try {
+    return new SimpleParser(text).entry(keyStart, indent);
+  } catch (error) {
+    if (error instanceof GiveUp) return undefined;
+    throw error;
+  }
+}
+
+/** A document around contents the fast path built (its range is the whole text, as yaml sets it). */
+export function simpleDocument(text: string, contents: Node): Document.Parsed {
+  const document = new Document() as unknown as Document.Parsed;
+  document.contents = contents as unknown as Document.Parsed['contents'];
+  document.range = [0, text.length, text.length];
+  return document;
 }
 
 const SPACE = 32;
@@ -62,6 +82,20 @@ class SimpleParser {
     this.skipBlankLines();
     if (this.pos < this.text.length) giveUp();
     return root;
+  }
+
+  /** One iteration of blockMap's loop, from a key the loop would reach at `keyStart`. */
+  entry(keyStart: number, indent: number): { pair: Pair; next: number } {
+    if (indent <= 0 || keyStart - this.lineStart(keyStart) !== indent) giveUp();
+    const first = this.text.charCodeAt(keyStart);
+    if (first === SPACE || first === NEWLINE || first === HASH || Number.isNaN(first) || this.isSequenceEntry(keyStart)) giveUp();
+    this.pos = keyStart;
+    const key = this.key();
+    if (this.text.charCodeAt(this.pos) !== COLON) giveUp();
+    this.pos++;
+    const pair = new Pair(key, this.valueAfterIndicator(indent, true));
+    this.skipBlankLines();
+    return { pair, next: this.pos };
   }
 
   /** A block collection starting at `pos`, whose lines are indented by `indent`. */
