@@ -55,6 +55,39 @@ export function simpleDocument(text: string, contents: Node): Document.Parsed {
   return document;
 }
 
+// yaml's constructors define the node-type symbol with Object.defineProperty on every node, which
+// was ~5% of a full validation of the benchmark file; a node made from a template (never changed)
+// inherits it instead. Such nodes are still instances of yaml's classes (isScalar, instanceof…).
+const SCALAR_TEMPLATE = new Scalar(null);
+const PAIR_TEMPLATE = new Pair(null);
+const MAP_TEMPLATE = new YAMLMap();
+const SEQ_TEMPLATE = new YAMLSeq();
+
+function newScalar(value: unknown): Scalar {
+  const scalar = Object.create(SCALAR_TEMPLATE) as Scalar;
+  scalar.value = value;
+  return scalar;
+}
+
+function newPair(key: Node, value: Node): Pair {
+  const pair = Object.create(PAIR_TEMPLATE) as Pair;
+  pair.key = key;
+  pair.value = value;
+  return pair;
+}
+
+function newMap(): YAMLMap {
+  const map = Object.create(MAP_TEMPLATE) as YAMLMap;
+  map.items = [];
+  return map;
+}
+
+function newSeq(): YAMLSeq {
+  const seq = Object.create(SEQ_TEMPLATE) as YAMLSeq;
+  seq.items = [];
+  return seq;
+}
+
 const SPACE = 32;
 const NEWLINE = 10;
 const HASH = 35;
@@ -93,7 +126,7 @@ class SimpleParser {
     const key = this.key();
     if (this.text.charCodeAt(this.pos) !== COLON) giveUp();
     this.pos++;
-    const pair = new Pair(key, this.valueAfterIndicator(indent, true));
+    const pair = newPair(key, this.valueAfterIndicator(indent, true));
     this.skipBlankLines();
     return { pair, next: this.pos };
   }
@@ -104,14 +137,14 @@ class SimpleParser {
   }
 
   private blockMap(indent: number): YAMLMap {
-    const map = new YAMLMap();
+    const map = newMap();
     const start = this.pos;
     for (;;) {
       const key = this.key();
       if (this.text.charCodeAt(this.pos) !== COLON) giveUp();
       this.pos++;
       const value = this.valueAfterIndicator(indent, true);
-      map.items.push(new Pair(key, value));
+      map.items.push(newPair(key, value));
       this.skipBlankLines();
       if (this.pos >= this.text.length) break;
       const nextIndent = this.pos - this.lineStart(this.pos);
@@ -123,7 +156,7 @@ class SimpleParser {
   }
 
   private blockSequence(indent: number): YAMLSeq {
-    const seq = new YAMLSeq();
+    const seq = newSeq();
     const start = this.pos;
     for (;;) {
       this.pos++; // the dash
@@ -202,7 +235,7 @@ class SimpleParser {
       break;
     }
     if (quote === QUOTE && value.includes('\\')) giveUp();
-    const scalar = new Scalar(value);
+    const scalar = newScalar(value);
     scalar.type = quote === QUOTE ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE;
     scalar.range = [start, index, index];
     this.pos = index;
@@ -238,7 +271,7 @@ class SimpleParser {
     }
     if (end === start) giveUp();
     const source = this.text.slice(start, end);
-    const scalar = new Scalar(resolvePlain(source));
+    const scalar = newScalar(resolvePlain(source));
     scalar.type = Scalar.PLAIN;
     scalar.range = [start, end, end];
     this.pos = end;
@@ -284,7 +317,7 @@ class SimpleParser {
     this.pos = end;
     const body = lines.join('\n');
     const endsWithNewline = this.text.charCodeAt(end - 1) === NEWLINE;
-    const scalar = new Scalar(strip ? body : endsWithNewline ? `${body}\n` : body);
+    const scalar = newScalar(strip ? body : endsWithNewline ? `${body}\n` : body);
     scalar.type = Scalar.BLOCK_LITERAL;
     scalar.range = [start, end, end];
     // The block consumed its line ends; the caller's skipBlankLines starts on the next line.
@@ -297,7 +330,7 @@ class SimpleParser {
     const start = this.pos;
     const isSeq = this.text.charCodeAt(start) === 91;
     const close = isSeq ? 93 : 125;
-    const collection = isSeq ? new YAMLSeq() : new YAMLMap();
+    const collection = isSeq ? newSeq() : newMap();
     collection.flow = true;
     this.pos++;
     for (;;) {
@@ -320,7 +353,7 @@ class SimpleParser {
         if (this.text.charCodeAt(this.pos) !== SPACE) giveUp();
         this.skipSpaces();
         last = this.flowItem();
-        collection.items.push(new Pair(item, last));
+        collection.items.push(newPair(item, last));
       }
       this.skipSpaces();
       // yaml counts the spaces after a flow item (not after a key) into the item's node end.
