@@ -173,14 +173,17 @@ export class DagDocument {
     while (pending.length > 0) {
       const node = pending.pop();
       if (isMap(node)) {
-        const seen = new Set<string>();
-        for (const pair of node.items) {
+        const items = node.items;
+        // Most mappings (a task's) hold a few keys: compare them pairwise rather than allocate a Set for each.
+        const seen = items.length > 8 ? new Set<string>() : undefined;
+        for (let index = 0; index < items.length; index++) {
+          const pair = items[index]!;
           const key = keyText(pair);
-          if (key !== null && seen.has(key)) {
+          if (key !== null && (seen ? seen.has(key) : earlierKey(items, index, key))) {
             const message = `duplicate key "${key}": a key may appear only once in a mapping`;
             problems.push(this.diagnostic(spanOf(pair.key as Node), 'error', 'duplicate-key', message));
           }
-          if (key !== null) seen.add(key);
+          if (key !== null) seen?.add(key);
           pending.push(pair.value);
         }
       } else if (isSeq(node)) {
@@ -224,6 +227,12 @@ export function keyText(pair: Pair): string | null {
   const key = pair.key;
   if (isScalar(key)) return key.value === null || key.value === undefined ? '' : String(key.value);
   return null;
+}
+
+/** Whether a pair before `index` has the key `key`. */
+function earlierKey(items: readonly Pair[], index: number, key: string): boolean {
+  for (let before = 0; before < index; before++) if (keyText(items[before]!) === key) return true;
+  return false;
 }
 
 function childAt(parent: NodeAtOffset, offset: number): NodeAtOffset | undefined {
