@@ -24,15 +24,68 @@ export function parseSimpleYaml(text: string): Document.Parsed | undefined {
   if (text.includes('\r') || text.includes('\t')) return undefined;
   try {
     const parser = new SimpleParser(text);
-    const contents = parser.document();
-    const document = new Document() as unknown as Document.Parsed;
-    document.contents = contents as unknown as Document.Parsed['contents'];
-    document.range = [0, text.length, text.length];
-    return document;
+    return simpleDocument(text, parser.document());
   } catch (error) {
     if (error instanceof GiveUp) return undefined;
     throw error;
   }
+}
+
+/**
+ * One entry of a block mapping, re-parsed in place: the key at `keyStart` (the first content of its
+ * line, at column `indent`) and its value, as the whole-text parse would build them when it reaches
+ * that key. `next` is where the following content starts (after blank and comment lines). Undefined
+ * when the fast path would give up on the entry. The caller checks that the text around it is the
+ * text the rest of the tree was parsed from (agent/src/dag/incremental.ts).
+ */
+export function parseSimpleMapEntry(text: string, keyStart: number, indent: number): { readonly pair: Pair; readonly next: number } | undefined {
+  try {
+    return new SimpleParser(text).entry(keyStart, indent);
+  } catch (error) {
+    if (error instanceof GiveUp) return undefined;
+    throw error;
+  }
+}
+
+/** A document around contents the fast path built (its range is the whole text, as yaml sets it). */
+export function simpleDocument(text: string, contents: Node): Document.Parsed {
+  const document = new Document() as unknown as Document.Parsed;
+  document.contents = contents as unknown as Document.Parsed['contents'];
+  document.range = [0, text.length, text.length];
+  return document;
+}
+
+// yaml's constructors define the node-type symbol with Object.defineProperty on every node, which
+// was ~5% of a full validation of the benchmark file; a node made from a template (never changed)
+// inherits it instead. Such nodes are still instances of yaml's classes (isScalar, instanceof…).
+const SCALAR_TEMPLATE = new Scalar(null);
+const PAIR_TEMPLATE = new Pair(null);
+const MAP_TEMPLATE = new YAMLMap();
+const SEQ_TEMPLATE = new YAMLSeq();
+
+function newScalar(value: unknown): Scalar {
+  const scalar = Object.create(SCALAR_TEMPLATE) as Scalar;
+  scalar.value = value;
+  return scalar;
+}
+
+function newPair(key: Node, value: Node): Pair {
+  const pair = Object.create(PAIR_TEMPLATE) as Pair;
+  pair.key = key;
+  pair.value = value;
+  return pair;
+}
+
+function newMap(): YAMLMap {
+  const map = Object.create(MAP_TEMPLATE) as YAMLMap;
+  map.items = [];
+  return map;
+}
+
+function newSeq(): YAMLSeq {
+  const seq = Object.create(SEQ_TEMPLATE) as YAMLSeq;
+  seq.items = [];
+  return seq;
 }
 
 const SPACE = 32;
@@ -64,20 +117,34 @@ class SimpleParser {
     return root;
   }
 
+  /** One iteration of blockMap's loop, from a key the loop would reach at `keyStart`. */
+  entry(keyStart: number, indent: number): { pair: Pair; next: number } {
+    if (indent <= 0 || keyStart - this.lineStart(keyStart) !== indent) giveUp();
+    const first = this.text.charCodeAt(keyStart);
+    if (first === SPACE || first === NEWLINE || first === HASH || Number.isNaN(first) || this.isSequenceEntry(keyStart)) giveUp();
+    this.pos = keyStart;
+    const key = this.key();
+    if (this.text.charCodeAt(this.pos) !== COLON) giveUp();
+    this.pos++;
+    const pair = newPair(key, this.valueAfterIndicator(indent, true));
+    this.skipBlankLines();
+    return { pair, next: this.pos };
+  }
+
   /** A block collection starting at `pos`, whose lines are indented by `indent`. */
   private block(indent: number): Node {
     return this.isSequenceEntry(this.pos) ? this.blockSequence(indent) : this.blockMap(indent);
   }
 
   private blockMap(indent: number): YAMLMap {
-    const map = new YAMLMap();
+    const map = newMap();
     const start = this.pos;
     for (;;) {
       const key = this.key();
       if (this.text.charCodeAt(this.pos) !== COLON) giveUp();
       this.pos++;
       const value = this.valueAfterIndicator(indent, true);
-      map.items.push(new Pair(key, value));
+      map.items.push(newPair(key, value));
       this.skipBlankLines();
       if (this.pos >= this.text.length) break;
       const nextIndent = this.pos - this.lineStart(this.pos);
@@ -89,7 +156,7 @@ class SimpleParser {
   }
 
   private blockSequence(indent: number): YAMLSeq {
-    const seq = new YAMLSeq();
+    const seq = newSeq();
     const start = this.pos;
     for (;;) {
       this.pos++; // the dash
@@ -168,7 +235,7 @@ class SimpleParser {
       break;
     }
     if (quote === QUOTE && value.includes('\\')) giveUp();
-    const scalar = new Scalar(value);
+    const scalar = newScalar(value);
     scalar.type = quote === QUOTE ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE;
     scalar.range = [start, index, index];
     this.pos = index;
@@ -204,7 +271,7 @@ class SimpleParser {
     }
     if (end === start) giveUp();
     const source = this.text.slice(start, end);
-    const scalar = new Scalar(resolvePlain(source));
+    const scalar = newScalar(resolvePlain(source));
     scalar.type = Scalar.PLAIN;
     scalar.range = [start, end, end];
     this.pos = end;
@@ -250,7 +317,7 @@ class SimpleParser {
     this.pos = end;
     const body = lines.join('\n');
     const endsWithNewline = this.text.charCodeAt(end - 1) === NEWLINE;
-    const scalar = new Scalar(strip ? body : endsWithNewline ? `${body}\n` : body);
+    const scalar = newScalar(strip ? body : endsWithNewline ? `${body}\n` : body);
     scalar.type = Scalar.BLOCK_LITERAL;
     scalar.range = [start, end, end];
     // The block consumed its line ends; the caller's skipBlankLines starts on the next line.
@@ -263,7 +330,7 @@ class SimpleParser {
     const start = this.pos;
     const isSeq = this.text.charCodeAt(start) === 91;
     const close = isSeq ? 93 : 125;
-    const collection = isSeq ? new YAMLSeq() : new YAMLMap();
+    const collection = isSeq ? newSeq() : newMap();
     collection.flow = true;
     this.pos++;
     for (;;) {
@@ -286,7 +353,7 @@ class SimpleParser {
         if (this.text.charCodeAt(this.pos) !== SPACE) giveUp();
         this.skipSpaces();
         last = this.flowItem();
-        collection.items.push(new Pair(item, last));
+        collection.items.push(newPair(item, last));
       }
       this.skipSpaces();
       // yaml counts the spaces after a flow item (not after a key) into the item's node end.

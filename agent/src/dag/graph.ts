@@ -23,22 +23,29 @@ export interface DependencyGraph {
 export function buildDependencyGraph(instances: readonly TaskInstance[], outputs: OutputTrie): DependencyGraph {
   const dependencies: number[][] = [];
   const causes: EdgeCause[][] = [];
-  for (const instance of instances) {
+  // seenBy[t] === i: instance i already depends on t (a stamp per instance instead of a Set each).
+  const seenBy = new Int32Array(instances.length).fill(-1);
+  for (let index = 0; index < instances.length; index++) {
+    const instance = instances[index]!;
     const targets: number[] = [];
     const reasons: EdgeCause[] = [];
-    const seen = new Set<number>();
-    const add = (target: number, cause: EdgeCause): void => {
-      if (seen.has(target)) return;
-      seen.add(target);
-      targets.push(target);
-      reasons.push(cause);
-    };
-    for (const ref of instance.task.needs) for (const target of ref.targets) add(target.index, { kind: 'need', ref });
+    for (const ref of instance.task.needs) {
+      for (const target of ref.targets) {
+        if (seenBy[target.index] === index) continue;
+        seenBy[target.index] = index;
+        targets.push(target.index);
+        reasons.push({ kind: 'need', ref });
+      }
+    }
     for (const input of instance.inputs) {
       if (isTemplated(input.path)) continue;
       for (const producer of outputs.producersOf(input.path)) {
         // Reading what you write yourself is not an edge.
-        if (producer.instance !== instance) add(producer.instance.index, { kind: 'data', input: input.entry, producer });
+        const target = producer.instance.index;
+        if (producer.instance === instance || seenBy[target] === index) continue;
+        seenBy[target] = index;
+        targets.push(target);
+        reasons.push({ kind: 'data', input: input.entry, producer });
       }
     }
     dependencies.push(targets);

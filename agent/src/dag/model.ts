@@ -190,7 +190,45 @@ export function parseDagModel(text: string, limits: Partial<ParseLimits & ModelL
 }
 
 export function buildDagModel(document: DagDocument, limits: Partial<ModelLimits> = {}): DagModel {
-  return new ModelBuilder(document, { ...DEFAULT_MODEL_LIMITS, ...limits }).build();
+  return new ModelBuilder(document, { ...DEFAULT_MODEL_LIMITS, ...limits }, false).build();
+}
+
+/** Where an edit inside one task entry moved the text after it (offsets in the text before the edit). */
+export interface EntryShift {
+  /** Where the edited entry's key starts (unchanged by the edit). */
+  readonly entryStart: number;
+  /** Where the next entry's key started: it and everything after it moved by `delta`. */
+  readonly nextStart: number;
+  readonly delta: number;
+  /** Lines added (or removed, negative) before the next entry. */
+  readonly lineDelta: number;
+}
+
+/** A model that takes one edited task in place (for the language server, agent/src/dag/incremental.ts). */
+export interface EditableDagModel {
+  readonly model: DagModel;
+  /**
+   * The model after the entry at `index` under `tasks:` became `pair`, in `document` whose tree is
+   * already patched and whose text differs from the last one only inside that entry. Everything
+   * else is kept, its offsets and lines moved by `shift`. Undefined when that cannot give what a
+   * full build would (then this object is spent: build anew).
+   */
+  replaceTask(document: DagDocument, index: number, pair: Pair, shift: EntryShift): DagModel | undefined;
+}
+
+export function buildEditableDagModel(document: DagDocument, limits: Partial<ModelLimits> = {}): EditableDagModel {
+  const builder = new ModelBuilder(document, { ...DEFAULT_MODEL_LIMITS, ...limits }, true);
+  let model = builder.build();
+  return {
+    get model() {
+      return model;
+    },
+    replaceTask(nextDocument, index, pair, shift) {
+      const replaced = builder.replaceTask(nextDocument, index, pair, shift);
+      if (replaced) model = replaced;
+      return replaced;
+    },
+  };
 }
 
 const TEMPLATE = /\$\{(params|matrix)\.([^}\s]*)\}/g;
@@ -205,23 +243,35 @@ interface TaskDraft extends Omit<TaskDef, 'needs' | 'templates' | 'instances' | 
   metrics: PathEntry[];
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 class ModelBuilder {
   private readonly params = new Map<string, ParamDef>();
   private readonly environments = new Map<string, EnvironmentDef>();
-  private readonly tasks = new Map<string, TaskDraft>();
+  private tasks = new Map<string, TaskDraft>();
   private readonly instances: TaskInstance[] = [];
-  private readonly instancesByName = new Map<string, TaskInstance>();
-  private readonly needRefs: NeedRef[] = [];
+  private instancesByName = new Map<string, TaskInstance>();
+  private needRefs: NeedRef[] = [];
   private readonly environmentRefs: EnvironmentRef[] = [];
   private readonly templateRefs: TemplateRef[] = [];
   private readonly symbols: { readonly span: Span; readonly symbol: DagSymbol }[] = [];
   private defaultEnvironment: EnvironmentRef | undefined;
   private fileName: string | undefined;
+  // What replaceTask needs: the tasks mapping, where its symbols start, how many each task added,
+  // where the needs' symbols start, and every Located made (so offsets after an edit can move).
+  private tasksNode: YAMLMap | undefined;
+  private taskSymbolsStart = 0;
+  private readonly taskSymbolCounts: number[] = [];
+  private needSymbolsStart = 0;
+  private readonly made: Located[] | undefined;
 
   constructor(
-    private readonly document: DagDocument,
+    private document: DagDocument,
     private readonly limits: ModelLimits,
-  ) {}
+    editable: boolean,
+  ) {
+    this.made = editable ? [] : undefined;
+  }
 
   build(): DagModel {
     const root = this.resolve(this.document.yaml?.contents ?? null);
@@ -232,8 +282,74 @@ class ModelBuilder {
       this.readEnvironments(this.field(root, 'environments'));
       this.readTasks(this.field(root, 'tasks'));
       this.readDefaults(this.field(root, 'defaults'));
+      this.indexInstances();
       this.resolveNeeds();
     }
+    return this.finish();
+  }
+
+  replaceTask(document: DagDocument, index: number, pair: Pair, shift: EntryShift): DagModel | undefined {
+    const made = this.made;
+    const tasks = [...this.tasks.values()];
+    const old = tasks[index];
+    // Every entry must be a task of its own (no duplicate or non-scalar keys), so entry i is task i.
+    if (!made || !old || this.tasksNode?.items.length !== tasks.length) return undefined;
+    const name = keyText(pair);
+    if (name === null || (name !== old.name && this.tasks.has(name))) return undefined;
+    // A later task's expansion depends on how many instances come before it only near the limits.
+    for (let later = index + 1; later < tasks.length; later++) if (tasks[later]!.matrixTooLarge) return undefined;
+
+    // Offsets after the entry move; the entry's own places go (it is read again below).
+    let kept = 0;
+    for (const located of made) {
+      const span = located.span as Mutable<Span>;
+      if (span.start >= shift.nextStart) {
+        span.start += shift.delta;
+        span.end += shift.delta;
+        (located.range.start as Mutable<Range['start']>).line += shift.lineDelta;
+        (located.range.end as Mutable<Range['end']>).line += shift.lineDelta;
+      } else if (span.start >= shift.entryStart) {
+        continue;
+      }
+      made[kept++] = located;
+    }
+    made.length = kept;
+
+    // The task's parts of the flat lists are contiguous: cut them out, read the task at their place, put the rest back.
+    let symbolStart = this.taskSymbolsStart;
+    let environmentStart = 0;
+    let templateStart = 0;
+    for (let before = 0; before < index; before++) {
+      symbolStart += this.taskSymbolCounts[before]!;
+      if (tasks[before]!.environment) environmentStart++;
+      templateStart += tasks[before]!.templates.length;
+    }
+    this.symbols.length = this.needSymbolsStart;
+    const symbolsAfter = this.symbols.splice(symbolStart);
+    const environmentRefsAfter = this.environmentRefs.splice(environmentStart);
+    const templateRefsAfter = this.templateRefs.splice(templateStart);
+    const instancesAfter = this.instances.splice(old.instances[0]!.index);
+
+    this.document = document;
+    const task = this.readTask(name, pair);
+    this.symbols.push({ span: task.key.span, symbol: { kind: 'task', task } });
+    const oldSymbolCount = this.taskSymbolCounts[index]!;
+    this.taskSymbolCounts[index] = this.symbols.length - symbolStart;
+
+    for (let at = oldSymbolCount; at < symbolsAfter.length; at++) this.symbols.push(symbolsAfter[at]!);
+    for (let at = old.environment ? 1 : 0; at < environmentRefsAfter.length; at++) this.environmentRefs.push(environmentRefsAfter[at]!);
+    for (let at = old.templates.length; at < templateRefsAfter.length; at++) this.templateRefs.push(templateRefsAfter[at]!);
+    for (let at = old.instances.length; at < instancesAfter.length; at++) {
+      const instance = instancesAfter[at]! as Mutable<TaskInstance>;
+      instance.index = this.instances.length;
+      this.instances.push(instance);
+    }
+    if (this.instances.length > this.limits.maxInstances) return undefined;
+
+    tasks[index] = task;
+    this.tasks = new Map(tasks.map((each) => [each.name, each]));
+    this.indexInstances();
+    this.resolveNeeds();
     return this.finish();
   }
 
@@ -315,12 +431,16 @@ class ModelBuilder {
 
   private readTasks(node: Node | null): void {
     if (!isMap(node)) return;
+    this.tasksNode = node;
+    this.taskSymbolsStart = this.symbols.length;
     for (const pair of node.items) {
       const name = keyText(pair);
       if (name === null || this.tasks.has(name)) continue;
+      const symbolStart = this.symbols.length;
       const task = this.readTask(name, pair);
       this.tasks.set(name, task);
       this.symbols.push({ span: task.key.span, symbol: { kind: 'task', task } });
+      this.taskSymbolCounts.push(this.symbols.length - symbolStart);
     }
   }
 
@@ -424,14 +544,24 @@ class ModelBuilder {
     }
   }
 
+  /** Instances by name, the first of a name winning. */
+  private indexInstances(): void {
+    this.instancesByName = new Map();
+    for (const instance of this.instances) if (!this.instancesByName.has(instance.name)) this.instancesByName.set(instance.name, instance);
+  }
+
+  /** Fills in every need's targets (again, after replaceTask: each ref is rebuilt from its written parts). */
   private resolveNeeds(): void {
+    this.needRefs = [];
+    this.needSymbolsStart = this.symbols.length;
     for (const task of this.tasks.values()) {
       task.needs = task.needs.map((ref) => {
         const byTask = this.tasks.get(ref.name);
         const byInstance = byTask ? undefined : this.instancesByName.get(ref.name);
         const targetTask = byTask ?? byInstance?.task;
         const targets = byTask ? byTask.instances : byInstance ? [byInstance] : [];
-        const resolved: NeedRef = { ...ref, targets, ...(targetTask ? { targetTask } : {}) };
+        const resolved: Mutable<NeedRef> = { span: ref.span, range: ref.range, name: ref.name, task: ref.task, targets };
+        if (targetTask) resolved.targetTask = targetTask;
         this.needRefs.push(resolved);
         this.symbols.push({ span: resolved.span, symbol: { kind: 'need', ref: resolved } });
         return resolved;
@@ -513,7 +643,6 @@ class ModelBuilder {
     };
     task.instances.push(instance);
     this.instances.push(instance);
-    if (!this.instancesByName.has(name)) this.instancesByName.set(name, instance);
   }
 
   // ---- YAML helpers ---------------------------------------------------------------------------
@@ -526,7 +655,9 @@ class ModelBuilder {
   }
 
   private located(span: Span): Located {
-    return { span, range: this.document.rangeOf(span) };
+    const located = { span, range: this.document.rangeOf(span) };
+    this.made?.push(located);
+    return located;
   }
 
   /** The value of a key in a mapping (the first, if duplicated), aliases resolved. */

@@ -19,6 +19,8 @@ class TrieNode {
 
 export class OutputTrie {
   private readonly root = new TrieNode();
+  /** Answers of producersOf: the graph and the missing-input check ask about the same inputs. */
+  private readonly answers = new Map<string, readonly OutputOwner[]>();
 
   constructor(instances: readonly TaskInstance[]) {
     for (const instance of instances) {
@@ -33,17 +35,26 @@ export class OutputTrie {
    * The outputs a path depends on: the same path, a folder holding it, or (when the path is a
    * folder) anything written inside it.
    */
-  producersOf(path: string): OutputOwner[] {
+  producersOf(path: string): readonly OutputOwner[] {
+    let producers = this.answers.get(path);
+    if (!producers) {
+      producers = this.findProducers(path);
+      this.answers.set(path, producers);
+    }
+    return producers;
+  }
+
+  private findProducers(path: string): OutputOwner[] {
     const producers: OutputOwner[] = [];
     let node: TrieNode | undefined = this.root;
-    producers.push(...node.owners);
+    append(producers, node.owners);
     for (const segment of segmentsOf(path)) {
       node = node.children.get(segment);
       if (!node) return producers;
-      producers.push(...node.owners);
+      append(producers, node.owners);
     }
     // The node itself was counted on the way down; add what lies strictly below it.
-    for (const child of node.children.values()) producers.push(...subtreeOwners(child));
+    for (const child of node.children.values()) append(producers, subtreeOwners(child));
     return producers;
   }
 
@@ -85,6 +96,10 @@ export interface OutputConflict {
   readonly kind: 'same' | 'nested';
   readonly first: OutputOwner;
   readonly second: OutputOwner;
+}
+
+function append(target: OutputOwner[], items: readonly OutputOwner[]): void {
+  for (const item of items) target.push(item);
 }
 
 function subtreeOwners(node: TrieNode): OutputOwner[] {

@@ -3,7 +3,7 @@
  * each issue placed on the YAML node its path names — the offending value, the unknown key, or
  * (for a missing key) the key of the mapping that lacks it.
  */
-import { isAlias, isCollection, isMap, isScalar, isSeq, visit, type Node, type Pair } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, isSeq, visit, YAMLMap, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import { Dag, ENVIRONMENT_KINDS } from '../../../schemas/dag';
 import { keyText, spanOf, type DagDocument, type Span } from './document';
@@ -13,10 +13,26 @@ import type { DagDiagnostic } from './types';
 type Issue = z.core.$ZodIssue;
 type PathSegment = PropertyKey;
 
-/** Schema diagnostics for a parsed document (none when the YAML could not be parsed at all). */
-export function schemaDiagnostics(document: DagDocument): DagDiagnostic[] {
+/**
+ * The schema issues of each task entry, by entry (a Pair of `tasks:`), for a document edited in
+ * place (incremental.ts): entries the edit did not touch are the same objects, so their issues are
+ * not computed again — only placed again, on the current tree.
+ */
+export class EntryIssueCache {
+  readonly issues = new WeakMap<Pair, readonly Issue[]>();
+}
+
+/**
+ * Schema diagnostics for a parsed document (none when the YAML could not be parsed at all). With a
+ * cache, a fast-path tree with unique task names is checked in parts — the file without its tasks,
+ * then each task entry on its own — which gives the same issues (the schema has no rule across
+ * tasks) and lets unchanged entries keep theirs.
+ */
+export function schemaDiagnostics(document: DagDocument, cache?: EntryIssueCache): DagDiagnostic[] {
   const yaml = document.yaml;
   if (!yaml) return [];
+  const parts = cache && document.simple ? schemaDiagnosticsByEntry(document, cache) : undefined;
+  if (parts) return parts;
   let data: unknown;
   try {
     data = yaml.toJS({ maxAliasCount: document.limits.maxAliasCount });
@@ -32,6 +48,49 @@ export function schemaDiagnostics(document: DagDocument): DagDiagnostic[] {
   const result = Dag.safeParse(data);
   if (result.success) return [];
   return result.error.issues.flatMap((issue) => issueDiagnostics(document, issue, []));
+}
+
+const TasksRecord = Dag.shape.tasks;
+
+function schemaDiagnosticsByEntry(document: DagDocument, cache: EntryIssueCache): DagDiagnostic[] | undefined {
+  const yaml = document.yaml!;
+  const root = yaml.contents;
+  if (!isMap(root)) return undefined;
+  const tasksPairs = root.items.filter((pair) => keyText(pair) === 'tasks');
+  const tasksPair = tasksPairs.length === 1 ? tasksPairs[0]! : undefined;
+  const tasks = tasksPair?.value;
+  if (!tasksPair || !isMap(tasks)) return undefined;
+  const names = new Set<string>();
+  for (const pair of tasks.items) {
+    const name = keyText(pair);
+    // Duplicate names share one property of the data (the later value at the first one's place): check whole.
+    if (name === null || names.has(name)) return undefined;
+    names.add(name);
+  }
+  // The file's data with `tasks: {}`: the tasks' value is swapped out for the conversion only.
+  const swapped = tasksPair as Pair<unknown, unknown>;
+  let data: unknown;
+  swapped.value = new YAMLMap();
+  try {
+    data = yaml.toJS({ maxAliasCount: document.limits.maxAliasCount });
+  } finally {
+    swapped.value = tasks;
+  }
+  const diagnostics: DagDiagnostic[] = [];
+  const rootResult = Dag.safeParse(data);
+  if (!rootResult.success) for (const issue of rootResult.error.issues) diagnostics.push(...issueDiagnostics(document, issue, []));
+  for (const pair of tasks.items) {
+    let issues = cache.issues.get(pair);
+    if (!issues) {
+      const single = new YAMLMap();
+      single.items.push(pair);
+      const result = TasksRecord.safeParse(single.toJS(yaml, { maxAliasCount: document.limits.maxAliasCount }));
+      issues = result.success ? [] : result.error.issues;
+      cache.issues.set(pair, issues);
+    }
+    for (const issue of issues) diagnostics.push(...issueDiagnostics(document, issue, ['tasks']));
+  }
+  return diagnostics;
 }
 
 /** Checks the schema cannot express: an environment declares exactly one kind. */

@@ -8,7 +8,7 @@ import { causeLocation, buildDependencyGraph, findCycles, type Cycle, type Depen
 import { parseDagDocument, type DagDocument, type ParseLimits } from './document';
 import { buildDagModel, type DagModel, type ModelLimits, type PathEntry, type TaskInstance } from './model';
 import { OutputTrie, isTemplated, type OutputConflict } from './paths';
-import { environmentKindDiagnostics, schemaDiagnostics } from './schema-check';
+import { environmentKindDiagnostics, schemaDiagnostics, type EntryIssueCache } from './schema-check';
 import type { DagDiagnostic, WorkspaceProbe } from './types';
 
 export interface ValidateOptions {
@@ -32,18 +32,7 @@ export function validateDag(text: string, options: ValidateOptions = {}): Valida
   let document: DagDocument | undefined;
   try {
     document = parseDagDocument(text, options.limits);
-    const model = buildDagModel(document, options.limits);
-    const outputs = new OutputTrie(model.instances);
-    const graph = buildDependencyGraph(model.instances, outputs);
-    const diagnostics = [...document.problems];
-    if (document.yaml) {
-      diagnostics.push(
-        ...schemaDiagnostics(document),
-        ...environmentKindDiagnostics(model),
-        ...modelDiagnostics(model, outputs, graph, options.probe),
-      );
-    }
-    return { diagnostics: sortAndCap(diagnostics), model, graph };
+    return checkDag(buildDagModel(document, options.limits), options.probe);
   } catch (error) {
     const fallback = document ?? parseDagDocument('');
     const message = `internal error while validating (please report it): ${(error as Error).message ?? String(error)}`;
@@ -54,6 +43,21 @@ export function validateDag(text: string, options: ValidateOptions = {}): Valida
       graph: { instances: [], dependencies: [], causes: [] },
     };
   }
+}
+
+/**
+ * Every check, on a model built from its document (validateDag's second half; incremental.ts
+ * calls it on a model it patched). Throws what the checks throw.
+ */
+export function checkDag(model: DagModel, probe?: WorkspaceProbe, schemaCache?: EntryIssueCache): ValidationResult {
+  const document = model.document;
+  const outputs = new OutputTrie(model.instances);
+  const graph = buildDependencyGraph(model.instances, outputs);
+  const diagnostics = [...document.problems];
+  if (document.yaml) {
+    diagnostics.push(...schemaDiagnostics(document, schemaCache), ...environmentKindDiagnostics(model), ...modelDiagnostics(model, outputs, graph, probe));
+  }
+  return { diagnostics: sortAndCap(diagnostics), model, graph };
 }
 
 /** The reference, path and graph checks, on a model built from a parsed file. */

@@ -1,7 +1,8 @@
 /**
  * The DAG service through the real agent (`mlw agent --stdio`, from the sources) over LSP:
  * diagnostics published for a cycle with exact ranges, updated on an incremental edit and cleared
- * on close; mlw/dag/listPipelines and mlw/dag/changed.
+ * on close; after each of a series of one-line edits (the incremental path) equal to a full
+ * validation of the same text; mlw/dag/listPipelines and mlw/dag/changed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
+import type { Diagnostic, PublishDiagnosticsParams, TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { PipelineSummary } from '../../../schemas/protocol/dag';
+import { toLspDiagnostic } from '../../../agent/src/dag/lsp/diagnostics';
+import { fileSystemProbe } from '../../../agent/src/dag/probe';
+import { validateDag } from '../../../agent/src/dag/validate';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -146,4 +151,45 @@ void test('listPipelines rejects bad params with InvalidParams', async (t) => {
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const agent = await startAgent(t, root);
   await assert.rejects(agent.connection.sendRequest('mlw/dag/listPipelines', 42), (error: { code?: number }) => error.code === -32602);
+});
+
+void test('after each one-line edit, the published diagnostics are those of a full validation of the text', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'mlw-dag-lsp-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const lines = ['version: 1', 'params:', '  seed: 1', 'tasks:'];
+  for (let index = 0; index < 30; index++) {
+    lines.push(`  t${index}:`, `    run: echo \${params.seed} ${index}`, `    needs: [t${Math.max(0, index - 1)}]`, '    outputs:', `      - out/t${index}.csv`);
+  }
+  const text = `${lines.join('\n')}\n`;
+  const path = join(root, 'many.dag.yaml');
+  writeFileSync(path, text);
+  const uri = pathToFileURL(path).href;
+  const agent = await startAgent(t, root);
+  let document = TextDocument.create(uri, 'mlw-dag', 1, text);
+  await agent.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'mlw-dag', version: 1, text } });
+  await agent.diagnostics(uri, (params) => params.version === 1);
+
+  const line = (task: number, field: number) => 4 + task * 5 + field;
+  const edits: TextDocumentContentChangeEvent[] = [
+    // A run line changed, a need that closes a cycle (t3 → t12 → … → t3), an output written twice,
+    // a line inserted, a line deleted, an unknown param, a schema error, then the cycle broken again.
+    { range: { start: { line: line(7, 1), character: 9 }, end: { line: line(7, 1), character: 13 } }, text: 'python' },
+    { range: { start: { line: line(3, 2), character: 12 }, end: { line: line(3, 2), character: 14 } }, text: 't12' },
+    { range: { start: { line: line(20, 4), character: 12 }, end: { line: line(20, 4), character: 15 } }, text: 't9' },
+    { range: { start: { line: line(15, 1), character: 0 }, end: { line: line(15, 1), character: 0 } }, text: '    retries: 2\n' },
+    { range: { start: { line: line(25, 2), character: 0 }, end: { line: line(25, 3), character: 0 } }, text: '' },
+    { range: { start: { line: line(10, 1), character: 9 }, end: { line: line(10, 1), character: 9 } }, text: '${params.nope} ' },
+    { range: { start: { line: line(12, 1), character: 9 }, end: { line: line(12, 1), character: 100 } }, text: '42' },
+    { range: { start: { line: line(3, 2), character: 12 }, end: { line: line(3, 2), character: 15 } }, text: 't2' },
+  ];
+  let version = 1;
+  for (const change of edits) {
+    version++;
+    document = TextDocument.update(document, [change], version);
+    await agent.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
+    const published = await agent.diagnostics(uri, (params) => params.version === version);
+    const full = validateDag(document.getText(), { probe: fileSystemProbe(root) }).diagnostics.map((diagnostic) => toLspDiagnostic(diagnostic, uri));
+    assert.deepEqual(published, full, `after edit ${version - 1}`);
+    if (version === 3) assert.ok(published.some((diagnostic) => diagnostic.code === 'cycle'), 'the edit closed a cycle');
+  }
 });

@@ -65,6 +65,13 @@ void describe('validateDag', () => {
     assert.deepEqual(found, [diag('duplicate-key', 4, 4, 4, 7), diag('duplicate-key', 6, 2, 6, 3)]);
   });
 
+  void test('a duplicate key is found in a large mapping too (a set per mapping there, pairwise below 9 keys)', () => {
+    const params = Array.from({ length: 12 }, (_, index) => `  p${index}: ${index}`);
+    const text = dag('version: 1', 'params:', ...params, '  p3: again', 'tasks:', '  a: { run: "${params.p0}" }');
+    const found = pinned(check(text)).filter((d) => d.code === 'duplicate-key');
+    assert.deepEqual(found, [diag('duplicate-key', 14, 2, 14, 4)]);
+  });
+
   void test('schema errors sit on the value, the unknown key, or the key of what lacks a required key', () => {
     const text = dag(
       'version: 2',

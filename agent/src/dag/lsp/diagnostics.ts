@@ -4,8 +4,10 @@
  * the client's watched-file events.
  *
  * Edits arrive faster than a large file validates, so validation is coalesced per document: a
- * change marks the document dirty and one validation, run on the next turn of the event loop, checks
- * its latest text. A validation bug never escapes: it becomes one diagnostic and a log line.
+ * change marks the document dirty and one validation, run on the next turn of the event loop (no
+ * debounce: it would count against every edit), checks its latest text. Each open document keeps an
+ * IncrementalValidator, so an edit inside one task re-parses only that task (dag/incremental.ts).
+ * A validation bug never escapes: it becomes one diagnostic and a log line.
  */
 import {
   DiagnosticSeverity,
@@ -16,11 +18,13 @@ import {
   type TextDocuments,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { dirname } from 'node:path';
 import { URI } from 'vscode-uri';
 import { pipelinesChanged } from '../../../../schemas/protocol/dag';
 import type { AgentContext } from '../../context';
 import { isDagFileName } from '../discover';
-import { validateDagText } from '../files';
+import { IncrementalValidator } from '../incremental';
+import { fileSystemProbe } from '../probe';
 import type { DagDiagnostic, Severity } from '../types';
 import { dagWorkspaceFor } from '../workspace';
 
@@ -32,6 +36,7 @@ export function attachDagDiagnostics(
   context: () => AgentContext,
 ): void {
   const pending = new Set<string>();
+  const validators = new Map<string, IncrementalValidator>();
 
   const validateSoon = (uri: string): void => {
     if (pending.has(uri)) return;
@@ -39,7 +44,14 @@ export function attachDagDiagnostics(
     setImmediate(() => {
       pending.delete(uri);
       const document = documents.get(uri);
-      if (document) publish(connection, document, context());
+      if (!document) return;
+      let validator = validators.get(uri);
+      if (!validator) {
+        const folder = dirname(URI.parse(uri).fsPath);
+        validator = new IncrementalValidator({ probe: () => fileSystemProbe(folder) });
+        validators.set(uri, validator);
+      }
+      publish(connection, document, validator, context());
     });
   };
 
@@ -54,6 +66,7 @@ export function attachDagDiagnostics(
   documents.onDidClose(({ document }) => {
     if (!isDagDocument(document)) return;
     const path = URI.parse(document.uri).fsPath;
+    validators.delete(document.uri);
     dagWorkspaceFor(context()).close(path);
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
     announce(context(), [path]);
@@ -70,11 +83,11 @@ export function attachDagDiagnostics(
   });
 }
 
-function publish(connection: Connection, document: TextDocument, context: AgentContext): void {
+function publish(connection: Connection, document: TextDocument, validator: IncrementalValidator, context: AgentContext): void {
   const path = URI.parse(document.uri).fsPath;
   let diagnostics: Diagnostic[];
   try {
-    const validation = validateDagText(path, document.getText());
+    const validation = validator.validate(document.getText());
     diagnostics = validation.diagnostics.map((diagnostic) => toLspDiagnostic(diagnostic, document.uri));
   } catch (error) {
     // validateDag already turns its own failures into a diagnostic; this is the last line of defence.
