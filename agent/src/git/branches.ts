@@ -6,11 +6,12 @@
  * of the listing's time with thousands of branches. All are read-profile calls.
  *
  * Git answers instead, as it did before (`%(upstream:track)`, `--merged=<default branch>`), when the
- * history is larger than the listing justifies reading (historyLimit: reading a commit costs git
- * about as much as a tenth of a branch's `%(upstream:track)`), or when something the walk needs is
- * not in the graph read (an upstream outside refs/heads and refs/remotes, a ref at a non-commit).
- * A repository found too large is remembered for the agent's lifetime: later listings go straight
- * to git and never pay for both.
+ * history is longer than the branches justify reading (HISTORY_PER_TRACKED: a long history with few
+ * branches is cheaper for git, whose walks stop at the merge bases), or when something the walk
+ * needs is not in the graph read (an upstream outside refs/heads and refs/remotes, a ref at a
+ * non-commit). A repository found too long is remembered for the agent's lifetime: later listings
+ * go straight to git, so only its first listing pays for both (at most the listing and the limit's
+ * worth of commits more).
  */
 import type { Branch, BranchList } from '../../../schemas/protocol/git';
 import { Ancestry, parseCommitGraph, type CommitGraph } from './ancestry';
@@ -34,9 +35,13 @@ export const BRANCH_FORMAT = FIELDS.join('%00');
 /** The same with git's ahead/behind appended before the subject (the fallback). */
 export const TRACKED_BRANCH_FORMAT = [...FIELDS.slice(0, -1), '%(upstream:track,nobracket)', FIELDS[FIELDS.length - 1]].join('%00');
 
-/** Commits our walk may read: a base, plus this many per listed ref (see above). */
-const HISTORY_BASE = 10_000;
-const HISTORY_PER_REF = 10;
+/**
+ * Commits our walk may read: a base, plus this many per branch with an upstream. Git's
+ * `%(upstream:track)` costs ~55 µs per such branch on the benchmark machine and reading a commit
+ * ~6 µs, so past ~8 commits per tracked branch reading the history costs more than asking git.
+ */
+const HISTORY_BASE = 1_000;
+const HISTORY_PER_TRACKED = 8;
 
 export interface ListOptions {
   readonly includeRemote: boolean;
@@ -114,14 +119,20 @@ async function readHistory(repo: Repo, tips: readonly string[], limit: number): 
  */
 export async function listBranchesByWalk(repo: Repo, options: ListOptions): Promise<BranchList | null> {
   // Remote-tracking branches are listed even when not shown: they are the upstreams' values.
-  const [listing, head, hints] = await Promise.all([
-    readGit(repo, ['for-each-ref', `--format=${BRANCH_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']),
-    headState(repo),
-    defaultBranchHints(repo),
-  ]);
+  const listing = await readGit(repo, ['for-each-ref', `--format=${BRANCH_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']);
   const rows = parseRows(listing.stdout, false);
-  const limit = options.historyLimit ?? HISTORY_BASE + HISTORY_PER_REF * rows.length;
-  const history = await readHistory(repo, [...new Set(rows.map((row) => row.sha))], limit);
+  const tracked = rows.filter((row) => row.upstreamRef !== '').length;
+  const limit = options.historyLimit ?? HISTORY_BASE + HISTORY_PER_TRACKED * tracked;
+  // HEAD and origin/HEAD come from the listing when it shows them (each git process costs ~15 ms
+  // here, reading the config of 5,000 branches); else as repo.ts reads them, beside the history.
+  const current = rows.find((row) => row.current);
+  const originHead = rows.find((row) => row.ref === 'refs/remotes/origin/HEAD')?.symref ?? '';
+  const [history, head, hints] = await Promise.all([
+    readHistory(repo, [...new Set(rows.map((row) => row.sha))], limit),
+    current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
+    // init.defaultBranch only matters without origin/HEAD.
+    originHead.startsWith('refs/remotes/origin/') ? { originHead, configured: undefined } : defaultBranchHints(repo),
+  ]);
   if (history === 'too-large' && options.historyLimit === undefined) largeHistories.add(repo.commonDir);
   if (typeof history === 'string') return null;
   const ancestry = new Ancestry(history.graph);
