@@ -6,14 +6,16 @@
  *   npx tsx bench/git.ts [--branches N] [--runs N]
  *
  * Measured side by side, alternating: (1) the service in-process (`listBranches`, what the agent
- * does per refresh), (2) the whole `mlw branch list --json` command (node start included, needs
- * `node scripts/build.mjs`), (3) the floor: one `git for-each-ref` with the same fields.
+ * does per refresh: our own ahead/behind walk), (2) the same listing with git computing
+ * ahead/behind and merged (`listBranchesFromGit`: what listBranches did before, and still does for
+ * long histories), (3) the whole `mlw branch list --json` command (node start included, needs
+ * `node scripts/build.mjs`), (4) the floor: one `git for-each-ref` with the same fields.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { listBranches } from '../agent/src/git/branches';
+import { listBranches, listBranchesByWalk, listBranchesFromGit } from '../agent/src/git/branches';
 import { openRepo } from '../agent/src/git/repo';
 import { manyBranches } from '../test/integration/git/many-branches';
 import { median } from './measure';
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     const { dir } = manyBranches(base, count);
     const repo = await openRepo(dir);
     const check = await listBranches(repo, { includeRemote: true });
+    if ((await listBranchesByWalk(repo, { includeRemote: true })) === null) throw new Error('the walk did not answer: the benchmark would measure git');
     const peerLines = execFileSync('git', ['for-each-ref', `--format=${PEER_FORMAT}`, 'refs/heads', 'refs/remotes'], { cwd: dir, maxBuffer: 1 << 28 })
       .toString()
       .trim()
@@ -47,10 +50,12 @@ async function main(): Promise<void> {
     console.log(`repository: ${count} local branches; ours lists ${check.branches.length} branches, git for-each-ref ${peerLines} refs`);
 
     const service: number[] = [];
+    const askingGit: number[] = [];
     const cli: number[] = [];
     const peer: number[] = [];
     for (let run = 0; run < runs; run++) {
       service.push(await timed(() => listBranches(repo, { includeRemote: true })));
+      askingGit.push(await timed(() => listBranchesFromGit(repo, { includeRemote: true })));
       cli.push(await timed(() => execFileSync(process.execPath, [MLW, 'branch', 'list', '--json'], { cwd: dir, maxBuffer: 1 << 28 })));
       peer.push(await timed(() => execFileSync('git', ['for-each-ref', `--format=${PEER_FORMAT}`, 'refs/heads', 'refs/remotes'], { cwd: dir, maxBuffer: 1 << 28 })));
     }
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
     const report = (label: string, samples: number[]): void =>
       console.log(`${label}: median ${median(samples).toFixed(0)} ms (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}), ratio to git for-each-ref ${(median(samples) / floor).toFixed(2)}`);
     report('listBranches (in the agent)', service);
+    report('listBranchesFromGit (git computes ahead/behind, merged)', askingGit);
     report('mlw branch list --json (whole command)', cli);
     console.log(`git for-each-ref (same fields): median ${floor.toFixed(0)} ms over ${runs} runs`);
   } finally {

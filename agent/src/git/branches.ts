@@ -1,11 +1,23 @@
 /**
- * Listing branches: one `git for-each-ref` gives every local and remote-tracking branch with its
- * upstream, ahead/behind (`%(upstream:track)`; git 2.39 has no `%(ahead-behind:…)`) and last commit;
- * one more with `--merged=<default branch>` marks what is merged. Both are read-profile calls.
+ * Listing branches. One `git for-each-ref` gives every local and remote-tracking branch with its
+ * upstream and last commit; ahead/behind and merged-into-default come from our own walk over the
+ * commit graph read once after it (`git rev-list --parents --stdin` from the listed tips,
+ * ancestry.ts): asking git for `%(upstream:track)` makes it run one revision walk per branch, most
+ * of the listing's time with thousands of branches. All are read-profile calls.
+ *
+ * Git answers instead, as it did before (`%(upstream:track)`, `--merged=<default branch>`), when the
+ * history is longer than the branches justify reading (HISTORY_PER_TRACKED: a long history with few
+ * branches is cheaper for git, whose walks stop at the merge bases), or when something the walk
+ * needs is not in the graph read (an upstream outside refs/heads and refs/remotes, a ref at a
+ * non-commit). A repository found too long is remembered for the agent's lifetime: later listings
+ * go straight to git, so only its first listing pays for both (at most the listing and the limit's
+ * worth of commits more).
  */
 import type { Branch, BranchList } from '../../../schemas/protocol/git';
+import { Ancestry, parseCommitGraph, type CommitGraph } from './ancestry';
 import { relativeDate } from './relative-date';
-import { defaultBranch, headState, readGit, type Repo } from './repo';
+import { defaultBranch, defaultBranchHints, headState, pickDefaultBranch, readGit, type Repo } from './repo';
+import { GitCommandError } from './runner';
 
 const FIELDS = [
   '%(refname)',
@@ -13,7 +25,6 @@ const FIELDS = [
   '%(objectname)',
   '%(objectname:short)',
   '%(upstream)',
-  '%(upstream:track,nobracket)',
   '%(committerdate:unix)',
   '%(authorname)',
   '%(symref)',
@@ -21,19 +32,158 @@ const FIELDS = [
 ] as const;
 /** Fields separated by NUL, records by newline (a subject never holds a newline). */
 export const BRANCH_FORMAT = FIELDS.join('%00');
+/** The same with git's ahead/behind appended before the subject (the fallback). */
+export const TRACKED_BRANCH_FORMAT = [...FIELDS.slice(0, -1), '%(upstream:track,nobracket)', FIELDS[FIELDS.length - 1]].join('%00');
+
+/**
+ * Commits our walk may read: a base, plus this many per branch with an upstream. Git's
+ * `%(upstream:track)` costs ~55 µs per such branch on the benchmark machine and reading a commit
+ * ~6 µs, so past ~8 commits per tracked branch reading the history costs more than asking git.
+ */
+const HISTORY_BASE = 1_000;
+const HISTORY_PER_TRACKED = 8;
 
 export interface ListOptions {
   readonly includeRemote: boolean;
   /** The clock for relative dates (tests pass a fixed one). */
   readonly now?: number;
+  /** Commits our own walk may read (tests set it to exercise the fallback); by default from the ref count. */
+  readonly historyLimit?: number;
 }
 
+/** Repositories (common dirs) whose history was over the default limit: later listings ask git directly. */
+const largeHistories = new Set<string>();
+
 export async function listBranches(repo: Repo, options: ListOptions): Promise<BranchList> {
+  if (options.historyLimit !== undefined || !largeHistories.has(repo.commonDir)) {
+    const walked = await listBranchesByWalk(repo, options);
+    if (walked !== null) return walked;
+  }
+  return listBranchesFromGit(repo, options);
+}
+
+/** A for-each-ref record, split into fields. */
+interface Row {
+  readonly ref: string;
+  readonly current: boolean;
+  readonly sha: string;
+  readonly shortSha: string;
+  readonly upstreamRef: string;
+  /** `%(upstream:track,nobracket)` when git was asked for it. */
+  readonly track: string;
+  readonly unix: string;
+  readonly author: string;
+  readonly symref: string;
+  readonly subject: string;
+}
+
+function parseRows(stdout: string, tracked: boolean): Row[] {
+  const rows: Row[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const fields = line.split('\0');
+    const [ref = '', headMark, sha = '', shortSha = '', upstreamRef = '', unix = '0', author = '', symref = ''] = fields;
+    const track = tracked ? (fields[8] ?? '') : '';
+    // The subject is last: should it ever hold a NUL, the rest is still the subject.
+    const subject = fields.slice(tracked ? 9 : 8).join('\0');
+    rows.push({ ref, current: headMark === '*', sha, shortSha, upstreamRef, track, unix, author, symref, subject });
+  }
+  return rows;
+}
+
+type History = { graph: CommitGraph } | 'too-large' | 'unavailable';
+
+/** Every commit reachable from the tips, with its parents, unless there are more than `limit`. */
+async function readHistory(repo: Repo, tips: readonly string[], limit: number): Promise<History> {
+  if (tips.length === 0) return { graph: parseCommitGraph('')! };
+  try {
+    // Tips on stdin, not --branches: the refs are read once (by for-each-ref), and every listed sha
+    // is in the graph even if a ref moves meanwhile.
+    const { stdout } = await readGit(repo, ['rev-list', '--parents', `--max-count=${limit + 1}`, '--stdin'], { input: `${tips.join('\n')}\n` });
+    let lines = 0;
+    for (let at = stdout.indexOf('\n'); at !== -1; at = stdout.indexOf('\n', at + 1)) lines++;
+    if (lines > limit) return 'too-large';
+    const graph = parseCommitGraph(stdout);
+    return graph === null ? 'unavailable' : { graph };
+  } catch (error) {
+    // A tip that is not a commit, or a history git cannot walk (a missing object in a broken or
+    // partial clone): git answers per ref.
+    if (error instanceof GitCommandError) return 'unavailable';
+    throw error;
+  }
+}
+
+/**
+ * The listing with our own ahead/behind and merged walk; null when git must answer instead.
+ * Exported, like listBranchesFromGit, for the differential test that holds the two equal.
+ */
+export async function listBranchesByWalk(repo: Repo, options: ListOptions): Promise<BranchList | null> {
+  // Remote-tracking branches are listed even when not shown: they are the upstreams' values.
+  const listing = await readGit(repo, ['for-each-ref', `--format=${BRANCH_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']);
+  const rows = parseRows(listing.stdout, false);
+  const tracked = rows.filter((row) => row.upstreamRef !== '').length;
+  const limit = options.historyLimit ?? HISTORY_BASE + HISTORY_PER_TRACKED * tracked;
+  // HEAD and origin/HEAD come from the listing when it shows them (each git process costs ~15 ms
+  // here, reading the config of 5,000 branches); else as repo.ts reads them, beside the history.
+  const current = rows.find((row) => row.current);
+  const originHead = rows.find((row) => row.ref === 'refs/remotes/origin/HEAD')?.symref ?? '';
+  const [history, head, hints] = await Promise.all([
+    readHistory(repo, [...new Set(rows.map((row) => row.sha))], limit),
+    current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
+    // init.defaultBranch only matters without origin/HEAD.
+    originHead.startsWith('refs/remotes/origin/') ? { originHead, configured: undefined } : defaultBranchHints(repo),
+  ]);
+  if (history === 'too-large' && options.historyLimit === undefined) largeHistories.add(repo.commonDir);
+  if (typeof history === 'string') return null;
+  const ancestry = new Ancestry(history.graph);
+  const shaOf = new Map(rows.map((row) => [row.ref, row.sha]));
+  const localNames = new Set(rows.filter((row) => row.ref.startsWith('refs/heads/')).map((row) => row.ref.slice('refs/heads/'.length)));
+  const defaultName = pickDefaultBranch(hints, localNames);
+
+  let mergedInto: Uint8Array | null = null;
+  if (defaultName !== null) {
+    const defaultSha = shaOf.get(localNames.has(defaultName) ? `refs/heads/${defaultName}` : `refs/remotes/${defaultName}`);
+    const defaultId = defaultSha === undefined ? undefined : ancestry.id(defaultSha);
+    if (defaultId === undefined) return null;
+    mergedInto = ancestry.reachableFrom(defaultId);
+  }
+
+  const now = options.now ?? Date.now();
+  const branches: Branch[] = [];
+  for (const row of rows) {
+    if (row.symref !== '') continue;
+    const local = row.ref.startsWith('refs/heads/');
+    if (!local && !options.includeRemote) continue;
+    const id = ancestry.id(row.sha);
+    if (id === undefined) return null;
+    let ahead: number | null = null;
+    let behind: number | null = null;
+    let gone = false;
+    if (row.upstreamRef !== '') {
+      if (!row.upstreamRef.startsWith('refs/heads/') && !row.upstreamRef.startsWith('refs/remotes/')) return null;
+      const upstreamSha = shaOf.get(row.upstreamRef);
+      if (upstreamSha === undefined) {
+        gone = true;
+      } else {
+        const upstreamId = ancestry.id(upstreamSha);
+        if (upstreamId === undefined) return null;
+        ({ ahead, behind } = ancestry.aheadBehind(id, upstreamId));
+      }
+    }
+    const branch = toBranch(row, { ahead, behind, gone }, now);
+    if (mergedInto !== null) branch.merged = mergedInto[id] === 1;
+    branches.push(branch);
+  }
+  return { root: repo.root, head, defaultBranch: defaultName, branches };
+}
+
+/** The listing as git computes it: `%(upstream:track)` per branch, `--merged` for the merged check. */
+export async function listBranchesFromGit(repo: Repo, options: ListOptions): Promise<BranchList> {
   const patterns = options.includeRemote ? ['refs/heads', 'refs/remotes'] : ['refs/heads'];
   // The merged-or-not check does not need the full listing (whose ahead/behind counts are most of
   // the time): it runs beside it, on the other core, from a plain list of local branch names.
   const [listing, head, mergedInfo] = await Promise.all([
-    readGit(repo, ['for-each-ref', `--format=${BRANCH_FORMAT}`, '--end-of-options', ...patterns]),
+    readGit(repo, ['for-each-ref', `--format=${TRACKED_BRANCH_FORMAT}`, '--end-of-options', ...patterns]),
     headState(repo),
     mergedIntoDefault(repo, patterns),
   ]);
@@ -62,33 +212,30 @@ async function mergedRefs(repo: Repo, fullRef: string, patterns: readonly string
   return new Set(stdout.split('\n').filter((line) => line !== ''));
 }
 
-/** Parses BRANCH_FORMAT records; skips symbolic refs (origin/HEAD). */
+/** Parses TRACKED_BRANCH_FORMAT records (git's ahead/behind); skips symbolic refs (origin/HEAD). */
 export function parseBranches(stdout: string, now: number): Branch[] {
-  const branches: Branch[] = [];
-  for (const line of stdout.split('\n')) {
-    if (line === '') continue;
-    const [ref = '', headMark, sha = '', shortSha = '', upstreamRef = '', track = '', unix = '0', author = '', symref = '', ...rest] =
-      line.split('\0');
-    if (symref !== '') continue;
-    const local = ref.startsWith('refs/heads/');
-    const name = local ? ref.slice('refs/heads/'.length) : ref.slice('refs/remotes/'.length);
-    const date = Number(unix) * 1000;
-    const { ahead, behind, gone } = parseTrack(track, upstreamRef !== '');
-    branches.push({
-      name,
-      ref,
-      kind: local ? 'local' : 'remote',
-      remote: local ? null : name.slice(0, name.indexOf('/')),
-      current: headMark === '*',
-      upstream: upstreamRef === '' ? null : shortRef(upstreamRef),
-      upstreamGone: gone,
-      ahead,
-      behind,
-      commit: { sha, shortSha, subject: rest.join('\0'), author, date, relativeDate: relativeDate(date, now) },
-      merged: null,
-    });
-  }
-  return branches;
+  return parseRows(stdout, true)
+    .filter((row) => row.symref === '')
+    .map((row) => toBranch(row, parseTrack(row.track, row.upstreamRef !== ''), now));
+}
+
+function toBranch(row: Row, track: { ahead: number | null; behind: number | null; gone: boolean }, now: number): Branch {
+  const local = row.ref.startsWith('refs/heads/');
+  const name = local ? row.ref.slice('refs/heads/'.length) : row.ref.slice('refs/remotes/'.length);
+  const date = Number(row.unix) * 1000;
+  return {
+    name,
+    ref: row.ref,
+    kind: local ? 'local' : 'remote',
+    remote: local ? null : name.slice(0, name.indexOf('/')),
+    current: row.current,
+    upstream: row.upstreamRef === '' ? null : shortRef(row.upstreamRef),
+    upstreamGone: track.gone,
+    ahead: track.ahead,
+    behind: track.behind,
+    commit: { sha: row.sha, shortSha: row.shortSha, subject: row.subject, author: row.author, date, relativeDate: relativeDate(date, now) },
+    merged: null,
+  };
 }
 
 /** `%(upstream:track,nobracket)`: "", "gone", "ahead 2", "behind 3", "ahead 2, behind 3". */

@@ -149,14 +149,30 @@ export async function configValue(repo: Repo, key: string): Promise<string | und
  * else init.defaultBranch, main or master if it exists locally.
  */
 export async function defaultBranch(repo: Repo, localNames: ReadonlySet<string>): Promise<string | null> {
-  const originHead = await readGit(repo, ['symbolic-ref', '-q', 'refs/remotes/origin/HEAD'], { okCodes: [1, 128] });
-  const target = originHead.stdout.trim();
-  if (target.startsWith('refs/remotes/origin/')) {
-    const name = target.slice('refs/remotes/origin/'.length);
+  return pickDefaultBranch(await defaultBranchHints(repo), localNames);
+}
+
+/** What the default branch is decided from, read without knowing the branches (so beside their listing). */
+export interface DefaultBranchHints {
+  /** Where refs/remotes/origin/HEAD points ('' when it is not a symbolic ref). */
+  readonly originHead: string;
+  readonly configured: string | undefined;
+}
+
+export async function defaultBranchHints(repo: Repo): Promise<DefaultBranchHints> {
+  const [originHead, configured] = await Promise.all([
+    readGit(repo, ['symbolic-ref', '-q', 'refs/remotes/origin/HEAD'], { okCodes: [1, 128] }),
+    configValue(repo, 'init.defaultBranch'),
+  ]);
+  return { originHead: originHead.stdout.trim(), configured };
+}
+
+export function pickDefaultBranch(hints: DefaultBranchHints, localNames: ReadonlySet<string>): string | null {
+  if (hints.originHead.startsWith('refs/remotes/origin/')) {
+    const name = hints.originHead.slice('refs/remotes/origin/'.length);
     return localNames.has(name) ? name : `origin/${name}`;
   }
-  const configured = await configValue(repo, 'init.defaultBranch');
-  for (const candidate of [configured, 'main', 'master']) {
+  for (const candidate of [hints.configured, 'main', 'master']) {
     if (candidate && localNames.has(candidate)) return candidate;
   }
   return null;

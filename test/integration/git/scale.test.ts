@@ -1,7 +1,7 @@
-/** 5,000 branches: every one listed with its upstream and the right ahead/behind (no timing here: bench/git.ts). */
+/** 5,000 branches: every one listed with its upstream and the right ahead/behind, our walk equal to git (no timing here: bench/git.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listBranches } from '../../../agent/src/git/branches';
+import { listBranches, listBranchesByWalk, listBranchesFromGit } from '../../../agent/src/git/branches';
 import { open, tempDir } from './helpers';
 import { manyBranches } from './many-branches';
 
@@ -19,4 +19,10 @@ void test('5,000 local branches (+ their remote-tracking branches) listed with u
   assert.equal(b('main').current, true);
   assert.equal(b('main').merged, true);
   assert.equal(b('b0').merged, false);
+  // At this size too, our walk answers (the history is under its limit) and equals git's answers.
+  const repo = await open(dir);
+  const now = Date.now();
+  const walked = await listBranchesByWalk(repo, { includeRemote: true, now });
+  assert.ok(walked);
+  assert.deepEqual(walked, await listBranchesFromGit(repo, { includeRemote: true, now }));
 });
