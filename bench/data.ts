@@ -114,10 +114,11 @@ async function main(): Promise<void> {
       if (only.has('b')) {
         const ours: number[] = [];
         const peer: number[] = [];
-        // Each round gets a new cache folder and a new git object store, and the old ones are only
-        // deleted after the section: for 60–300 s after many inodes are freed, ext4 creates files
+        // Each round gets a new cache folder and a new git object store, and nothing is deleted
+        // until the whole run is over: for 60–300 s after many inodes are freed, ext4 creates files
         // in those block groups several times slower (ialloc.c recently_deleted — 80% of one
-        // round's time in a perf profile), which measured the previous round's cleanup, not us.
+        // round's time in a perf profile), which measured the previous cleanup, not us. Nor should
+        // anything else on the machine have deleted many files in the last five minutes.
         for (let round = 0; round < rounds; round++) {
           rmSync(join(root, '.dvc', 'tmp'), { recursive: true, force: true });
           writeFileSync(join(root, '.dvc', 'config'), `[cache]\n    dir = ../../caches/b${round}\n`);
@@ -127,7 +128,6 @@ async function main(): Promise<void> {
           peer.push(time('git', [`--git-dir=${gitDir}`, `--work-tree=${root}`, 'add', '-f', 'data'], root));
         }
         writeFileSync(join(root, '.dvc', 'config'), '');
-        rmSync(join(base, 'caches'), { recursive: true, force: true });
         report('(b) add of 15,000 files of 1–8 KiB vs git add', [
           `mlw data add: median ${median(ours).toFixed(2)} s (target ≤ 1.5 s); runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
           `git add (a new object store each round): median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
         const remote = join(base, 'remote');
         const ours: number[] = [];
         const peer: number[] = [];
-        // New remote, clone and copies each round, deleted after the section (see (b): ext4 and
+        // New remote, clone and copies each round, deleted only at the end (see (b): ext4 and
         // freshly freed inodes).
         for (let round = 0; round < rounds; round++) {
           const remoteDir = `${remote}${round}`;
@@ -153,15 +153,12 @@ async function main(): Promise<void> {
           const back = join(base, 'rounds', `back${round}`);
           peer.push(time('cp', ['-r', join(root, 'data'), copy], base) + time('cp', ['-r', copy, back], base));
         }
-        for (let round = 0; round < rounds; round++) rmSync(`${remote}${round}`, { recursive: true, force: true });
-        rmSync(join(base, 'rounds'), { recursive: true, force: true });
         report('(d) push then pull of 15,000 files via a directory remote vs cp -r out and back', [
           `mlw data push + mlw data pull (fresh remote, fresh clone with an empty cache): median ${median(ours).toFixed(2)} s; runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
           `cp -r out + cp -r back: median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
           `ratio: ${(median(ours) / median(peer)).toFixed(2)} (target ≤ 2.0)`,
         ]);
       }
-      rmSync(root, { recursive: true, force: true });
     }
     if (only.has('c')) {
       const root = workspace(base, 'c');
@@ -176,7 +173,6 @@ async function main(): Promise<void> {
       report('(c) status of an unchanged 100,000-file dataset', [
         `mlw data status: median ${median(ours).toFixed(2)} s (target ≤ 1.0 s); runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
       ]);
-      rmSync(root, { recursive: true, force: true });
     }
   } finally {
     rmSync(base, { recursive: true, force: true });
