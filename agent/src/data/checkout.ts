@@ -5,7 +5,7 @@
  * workspace; and workspace content that is not in the cache (work not yet tracked) is never
  * overwritten or removed unless forced.
  */
-import { constants, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CheckoutResult } from '../../../schemas/protocol/data';
@@ -21,6 +21,11 @@ import { pointerListing, workspaceState } from './status';
 
 export interface CheckoutOptions {
   readonly force?: boolean;
+  /**
+   * Objects this same command has just downloaded and hashed (pull): copied without hashing them a
+   * second time. Every other object is verified as it is read.
+   */
+  readonly verified?: ReadonlySet<string>;
   readonly onProgress?: (files: number, total: number) => void;
 }
 
@@ -80,7 +85,7 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
       madeDirs.add(dirname(destination));
     }
     await pause();
-    const stats = await materialize(repo, entry, destination);
+    const stats = await materialize(repo, entry, destination, options.verified?.has(entry.md5) ?? false);
     fresh.push([repo.relative(destination), { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size, md5: entry.md5 }]);
     done++;
     if (done % 1000 === 0) options.onProgress?.(done, toWrite.length);
@@ -97,7 +102,7 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
 }
 
 /** Writes one file from its cache object, verified, under a temporary name then renamed into place. */
-async function materialize(repo: DataRepo, entry: ListingEntry, destination: string): Promise<{ ino: number; mtimeMs: number; size: number }> {
+async function materialize(repo: DataRepo, entry: ListingEntry, destination: string, verified: boolean): Promise<{ ino: number; mtimeMs: number; size: number }> {
   const object = repo.cache.pathOf(entry.md5);
   const temporary = temporaryName(destination);
   const corrupt = (): CorruptObjectError =>
@@ -109,7 +114,11 @@ async function materialize(repo: DataRepo, entry: ListingEntry, destination: str
       else await symlink(object, temporary);
     } else {
       const size = statSync(object).size;
-      if (size < SMALL_OBJECT) {
+      if (verified && size < SMALL_OBJECT) {
+        copyFileSync(object, temporary, constants.COPYFILE_FICLONE);
+        renameSync(temporary, destination);
+        return statSync(destination);
+      } else if (size < SMALL_OBJECT) {
         // Small files: synchronous calls (see concurrency.ts yielder); the caller yields between files.
         const bytes = readFileSync(object);
         if (md5OfBytes(bytes) !== entry.md5) throw corrupt();

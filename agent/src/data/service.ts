@@ -106,12 +106,12 @@ export class DataService {
     });
   }
 
-  async checkout(paths: readonly string[], options: { rev?: string | undefined; force?: boolean } = {}): Promise<CheckoutResult[]> {
+  async checkout(paths: readonly string[], options: { rev?: string | undefined; force?: boolean; verified?: ReadonlySet<string> } = {}): Promise<CheckoutResult[]> {
     return this.withRepo(async (repo) => {
       const targets = await this.pointersAt(repo, paths, options.rev);
       const results: CheckoutResult[] = [];
       for (const { pointer, text } of targets) {
-        results.push(await checkoutPointer(repo, pointer, { force: options.force ?? false }));
+        results.push(await checkoutPointer(repo, pointer, { force: options.force ?? false, ...(options.verified ? { verified: options.verified } : {}) }));
         if (text !== undefined) await writeAtomically(pointer.file, text);
       }
       return results;
@@ -135,11 +135,20 @@ export class DataService {
     });
   }
 
-  async fetch(paths: readonly string[], options: { remote?: string | undefined; rev?: string | undefined } = {}, onProgress?: ProgressSink, signal?: AbortSignal): Promise<TransferResult> {
+  async fetch(
+    paths: readonly string[],
+    options: { remote?: string | undefined; rev?: string | undefined; verified?: Set<string> } = {},
+    onProgress?: ProgressSink,
+    signal?: AbortSignal,
+  ): Promise<TransferResult> {
     return this.withRepo(async (repo) => {
       const pointers = (await this.pointersAt(repo, paths, options.rev)).map((target) => target.pointer);
       return this.withRemote(repo, options.remote, (remote) =>
-        fetch(repo, remote, pointers, { ...(onProgress ? { onProgress: (progress) => onProgress({ ...progress, operation: 'fetch' }) } : {}), ...(signal ? { signal } : {}) }),
+        fetch(repo, remote, pointers, {
+          ...(onProgress ? { onProgress: (progress) => onProgress({ ...progress, operation: 'fetch' }) } : {}),
+          ...(signal ? { signal } : {}),
+          ...(options.verified ? { verified: options.verified } : {}),
+        }),
       );
     });
   }
@@ -150,11 +159,12 @@ export class DataService {
     onProgress?: ProgressSink,
     signal?: AbortSignal,
   ): Promise<{ transfer: TransferResult; checkout: CheckoutResult[] }> {
-    const transfer = await this.fetch(paths, options, onProgress, signal);
+    const verified = new Set<string>();
+    const transfer = await this.fetch(paths, { ...options, verified }, onProgress, signal);
     if (transfer.failed.length > 0) {
       throw new UserError(`data pull: ${transfer.failed.length} object(s) could not be fetched (first: ${transfer.failed[0]!.md5}: ${transfer.failed[0]!.error}); nothing was checked out`, { transfer });
     }
-    const checkout = await this.checkout(paths, { rev: options.rev, force: options.force ?? false });
+    const checkout = await this.checkout(paths, { rev: options.rev, force: options.force ?? false, verified });
     return { transfer, checkout };
   }
 

@@ -25,6 +25,8 @@ export interface TransferProgress {
 export interface TransferOptions {
   readonly onProgress?: (progress: TransferProgress) => void;
   readonly signal?: AbortSignal;
+  /** fetch adds each object it downloaded and verified (pull then checks them out without hashing them again). */
+  readonly verified?: Set<string>;
 }
 
 class Meter {
@@ -152,6 +154,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
         return;
       }
       await repo.cache.adopt(staging, id, present);
+      options.verified?.add(id);
       transferred++;
       meter.fileDone();
     } catch (error) {
