@@ -15,6 +15,7 @@ import type { WorkspaceProbe } from '../../../agent/src/dag/types';
 import { validateDag, type ValidationResult } from '../../../agent/src/dag/validate';
 import { generateDag as generateCoreDag } from '../../../bench/validate-core';
 import { generateDag as generateLspDag } from '../../../bench/validate-lsp';
+import { seededRandom } from './seeded-random';
 
 const iris = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'iris', 'iris.dag.yaml'), 'utf8');
 
@@ -24,16 +25,6 @@ const probe: WorkspaceProbe = {
   isTracked: (path) => path.startsWith('data/raw'),
 };
 
-/** mulberry32: a failure names the seed that replays it. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Everything the model and graph say that a consumer could see, positions included. */
 function summary(result: ValidationResult): unknown {
@@ -148,7 +139,7 @@ function edit(text: string, next: () => number): string {
 }
 
 function checkSequence(start: string, seed: number, edits: number): Record<ValidationMode, number> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const validator = new IncrementalValidator({ probe: () => probe });
   const modes: Record<ValidationMode, number> = { full: 0, entry: 0, unchanged: 0 };
   const compare = (text: string, label: string): ValidationResult => {
