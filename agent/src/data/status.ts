@@ -21,7 +21,7 @@ export interface WorkspaceState {
   readonly listing: ListingEntry[] | undefined;
   readonly objects?: readonly string[];
   readonly md5: string | undefined;
-  /** The folder's memo when it told the state (it may also know whether the cache is complete). */
+  /** A folder's memo, as read (when it told the state) or as just recorded. */
   readonly memo?: FolderMemo;
 }
 
@@ -46,8 +46,9 @@ export async function workspaceState(repo: DataRepo, pointer: Pointer): Promise<
   repo.state.putMany(fresh);
   const listing = listingOf(hashed);
   const md5 = directoryHash(listing).md5;
-  repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(listing), cacheStamp: null, missing: null });
-  return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing, md5 };
+  const freshMemo: FolderMemo = { fingerprint, md5, objects: packObjects(listing), cacheStamp: null, missing: null };
+  repo.state.putFolderMemo(key, freshMemo);
+  return { state: md5 === pointer.md5 ? 'clean' : 'modified', listing, md5, memo: freshMemo };
 }
 
 export function compareListings(before: readonly ListingEntry[], after: readonly ListingEntry[]): FileChanges {
@@ -118,10 +119,8 @@ async function countMissing(repo: DataRepo, pointer: Pointer, workspace: Workspa
   if (stamp !== undefined && workspace.memo && workspace.memo.missing !== null && workspace.memo.cacheStamp === stamp) return workspace.memo.missing;
   const cached = await present();
   const missing = objects.filter((id) => !cached.has(id)).length;
-  if (stamp !== undefined) {
-    const key = repo.relative(pointer.dataPath);
-    const memo = workspace.memo ?? repo.state.folderMemo(key);
-    if (memo && memo.md5 === pointer.md5) repo.state.putFolderMemo(key, { ...memo, cacheStamp: stamp, missing });
+  if (stamp !== undefined && workspace.memo?.md5 === pointer.md5) {
+    repo.state.putFolderMemo(repo.relative(pointer.dataPath), { ...workspace.memo, cacheStamp: stamp, missing });
   }
   return missing;
 }
