@@ -7,17 +7,17 @@
 // taken at exit, when it holds every function this command compiled. The cache is keyed by the
 // bundle's size and mtime; a rejected or unreadable cache only costs a normal start.
 'use strict';
-const { isAscii } = require('node:buffer');
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const Module = require('node:module');
-const os = require('node:os');
 const path = require('node:path');
-const vm = require('node:vm');
 
 const bundle = path.join(__dirname, '..', 'dist', 'agent.js');
 
 function runWithCodeCache() {
+  const { isAscii } = require('node:buffer');
+  const { createHash } = require('node:crypto');
+  const fs = require('node:fs');
+  const Module = require('node:module');
+  const os = require('node:os');
+  const vm = require('node:vm');
   // The bundle is ASCII (build.mjs escapes the rest): read as latin1 it needs no UTF-8 decoding,
   // ~25 ms less per start here. Anything else is decoded as UTF-8, as usual.
   const bytes = fs.readFileSync(bundle);
@@ -54,4 +54,25 @@ function runWithCodeCache() {
   agentModule.loaded = true;
 }
 
-runWithCodeCache();
+/**
+ * `mlw run` first offers its command line to a resident agent of the workspace (`mlw agent
+ * --serve`), through the small client bundle, and loads the agent only when none takes it.
+ */
+function main() {
+  if (process.argv[2] !== 'run') return runWithCodeCache();
+  let client;
+  try {
+    client = require('../dist/mlw-client.js');
+  } catch {
+    return runWithCodeCache();
+  }
+  client.tryHandOff(process.argv.slice(2)).then(
+    (code) => {
+      if (code === undefined) runWithCodeCache();
+      else process.stdout.write('', () => process.exit(code));
+    },
+    () => runWithCodeCache(),
+  );
+}
+
+main();

@@ -61,6 +61,8 @@ copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'd
 
 await Promise.all([
   build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),
+  // The thin `mlw run` client that bin/mlw.js tries before loading the agent (hand-off to a resident agent).
+  build({ ...common, entryPoints: ['agent/src/cli/handoff-client.ts'], outfile: 'dist/mlw-client.js' }),
   build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js', plugins: [ssh2Unsupported] }),
   build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' }),
   // The webviews' page scripts: for the browser, each loaded by nonce under a strict CSP.

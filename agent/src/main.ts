@@ -2,9 +2,10 @@
 import { runCli } from './cli/program';
 
 void runCli(process.argv.slice(2)).then((code) => {
-  // The agent subcommand keeps the process alive for the connection; everything else exits here.
+  // The language server keeps the process alive for its connection; everything else exits here
+  // (`agent --serve` once it has stopped).
   // Writes to a pipe are asynchronous: exit only once stdout has taken everything (a long --json
   // listing was cut short otherwise).
-  if (process.argv[2] !== 'agent') process.stdout.write('', () => process.exit(code));
+  if (process.argv[2] !== 'agent' || !process.argv.includes('--stdio')) process.stdout.write('', () => process.exit(code));
   else process.exitCode = code;
 });

@@ -15,7 +15,7 @@ import { logLine } from '../runs/format';
 import { parseParamAssignments } from '../runs/launch';
 import { RunService } from '../runs/service';
 import { cpuSlots, loadRunSettings } from '../runs/settings';
-import { findWorkspaceRoot } from '../runs/workspace';
+import { findWorkspaceRoot } from '../runs/workspace-root';
 
 interface SelectionOptions {
   task?: string;

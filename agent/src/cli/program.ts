@@ -79,20 +79,21 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-function exitCodeFor(error: unknown): number {
+/** The exit code for an error a command threw; its message goes to `writeErr` (stderr). */
+export function exitCodeFor(error: unknown, writeErr: (text: string) => void = (text) => process.stderr.write(text)): number {
   if (error instanceof CommanderError) {
     // --help and --version arrive here as "errors" with exit code 0.
     return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   if (error instanceof UsageError) {
-    process.stderr.write(`mlw: ${error.message}\n`);
+    writeErr(`mlw: ${error.message}\n`);
     return EXIT_USAGE;
   }
   if (error instanceof UserError) {
-    process.stderr.write(`mlw: ${error.message}\n`);
+    writeErr(`mlw: ${error.message}\n`);
     return EXIT_USER_ERROR;
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`mlw: internal error: ${message}\n`);
+  writeErr(`mlw: internal error: ${message}\n`);
   return EXIT_USER_ERROR;
 }

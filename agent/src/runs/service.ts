@@ -73,6 +73,8 @@ export class RunService extends EventEmitter<RunEvents> {
   private envService: EnvService | undefined;
   private dockerExecutor: DockerExecutor | undefined;
   private dockerApi: DockerApi | undefined;
+  /** Clean-ups of runs whose end is recorded, which close() lets finish. */
+  private readonly cleaningUp = new Set<Promise<void>>();
   private closed = false;
   private storeWatch: Promise<{ close(): Promise<void> } | undefined> | undefined;
 
@@ -188,15 +190,33 @@ export class RunService extends EventEmitter<RunEvents> {
     return true;
   }
 
+  /** Whether the plan runs in a container or as a local process (venv, conda, the host). */
+  executorOf(plan: LaunchPlan): 'docker' | 'local' {
+    return this.deps.environments.kindOf(plan.environment);
+  }
+
   /** This process, as recorded as the supervisor of the runs it owns. */
   get ownerId(): string {
     return this.owner;
   }
 
-  /** Resolves with the run's record once it has finished (whichever process supervises it). */
-  async finished(id: string): Promise<RunRecord> {
+  /** Resolves with the run's record once it has finished and is cleaned up (whichever process supervises it). */
+  finished(id: string): Promise<RunRecord> {
+    return this.finalRecord(id, (control) => control.finished);
+  }
+
+  /**
+   * Resolves with the run's record as soon as its end is recorded: a run supervised here may still
+   * be having its container removed, which close() waits for. What `mlw run` waits for, so the
+   * removal is not part of the command's time when a resident agent carries it out.
+   */
+  recorded(id: string): Promise<RunRecord> {
+    return this.finalRecord(id, (control) => control.recorded);
+  }
+
+  private async finalRecord(id: string, awaited: (control: RunControl) => Promise<RunStatus>): Promise<RunRecord> {
     const control = this.controls.get(id);
-    if (control) await control.finished;
+    if (control) await awaited(control);
     for (;;) {
       const changed = this.watcher.next();
       const run = await this.store.get(id);
@@ -313,10 +333,14 @@ export class RunService extends EventEmitter<RunEvents> {
     return report;
   }
 
-  /** Stops watching; runs this process supervises go on only as far as their containers do. */
+  /**
+   * Stops watching, once the runs whose end is recorded are cleaned up (their containers removed);
+   * runs still going on here go on only as far as their containers do.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.cleaningUp]);
     this.watcher.close();
     this.removeAllListeners();
     this.dockerApi?.close();
@@ -327,6 +351,14 @@ export class RunService extends EventEmitter<RunEvents> {
 
   private supervise(id: string, control: RunControl): void {
     this.controls.set(id, control);
+    void control.recorded.then(() => {
+      const cleaning = control.finished.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.cleaningUp.add(cleaning);
+      void cleaning.finally(() => this.cleaningUp.delete(cleaning));
+    });
     void control.finished.finally(() => this.controls.delete(id));
   }
 

@@ -61,6 +61,9 @@ export interface SupervisedRun {
 /** Cancels a run this process supervises, without waiting for the store to tell it. */
 export interface RunControl {
   cancel(): void;
+  /** Settles once the run's final status, logs and metrics are in the store (before clean-up). */
+  readonly recorded: Promise<RunStatus>;
+  /** Settles once it is also cleaned up (its container removed, its scratch folder deleted). */
   readonly finished: Promise<RunStatus>;
 }
 
@@ -88,26 +91,32 @@ export class RunSupervisor {
 
   /** Runs it from the queue to the end. */
   start(): RunControl {
-    const finished = this.supervise(async () => {
+    return this.control(async () => {
       if (!(await this.deps.queue.acquire(this.run.id, this.run.slotClass))) return undefined;
       this.deps.onChanged(this.run.id);
       return this.launch();
     });
-    return { cancel: () => this.requestCancel(), finished };
   }
 
   /** Finishes a container run a dead agent left running (or exited meanwhile). */
   adopt(containerId: string): RunControl {
-    const finished = this.supervise(async () => {
+    return this.control(async () => {
       const last = await this.deps.store.lastLog(this.run.id);
       this.system(`re-attached by ${process.pid} after the previous agent ended`);
       this.startMetricsTail();
       return this.deps.docker().adopt(containerId, last?.at ?? 0, this.sink());
     });
-    return { cancel: () => this.requestCancel(), finished };
   }
 
-  private async supervise(begin: () => Promise<Execution | undefined>): Promise<RunStatus> {
+  private control(begin: () => Promise<Execution | undefined>): RunControl {
+    let settleRecorded!: (status: RunStatus) => void;
+    const recorded = new Promise<RunStatus>((resolve) => (settleRecorded = resolve));
+    const finished = this.supervise(begin, settleRecorded);
+    void finished.then(settleRecorded, () => settleRecorded('failed'));
+    return { cancel: () => this.requestCancel(), recorded, finished };
+  }
+
+  private async supervise(begin: () => Promise<Execution | undefined>, recorded: (status: RunStatus) => void): Promise<RunStatus> {
     this.deps.watcher.on('change', this.onStoreChange);
     let tailer: FileTailer | undefined;
     try {
@@ -123,7 +132,10 @@ export class RunSupervisor {
       await this.checkCancelRequest();
       const outcome = await execution.done;
       stopTimeout();
-      return await this.finish(outcome);
+      const status = await this.finish(outcome);
+      recorded(status);
+      this.deps.onChanged(this.run.id);
+      return status;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.system(`run failed to start or finish: ${message}`);

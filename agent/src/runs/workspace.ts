@@ -1,22 +1,7 @@
 /** Which workspace folder a CLI command acts on, and opening its runs service. */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../context';
 import { RunService } from './service';
-
-/**
- * The nearest folder from `cwd` up that has a `.mlw/` folder (where the run store lives), so a
- * command run in a subfolder finds the workspace's runs; `cwd` itself when there is none yet.
- */
-export function findWorkspaceRoot(cwd: string): string {
-  let folder = resolve(cwd);
-  for (;;) {
-    if (existsSync(join(folder, '.mlw', 'runs.db'))) return folder;
-    const parent = dirname(folder);
-    if (parent === folder) return resolve(cwd);
-    folder = parent;
-  }
-}
+import { findWorkspaceRoot } from './workspace-root';
 
 export function openWorkspaceRuns(cwd: string, log: Logger): RunService {
   return new RunService({ workspaceRoot: findWorkspaceRoot(cwd), log });
