@@ -17,6 +17,11 @@ export interface AgentContext {
   readonly log: Logger;
   /** Present in the agent (not the CLI): how services push change notifications. */
   readonly notify?: Notify;
+  /**
+   * The editor said the workspace is trusted (initializationOptions.workspaceTrusted): the agent
+   * may then also accept `mlw run` from the workspace's terminals (agent/src/runs/handoff-server.ts).
+   */
+  readonly workspaceTrusted?: boolean;
 }
 
 /** Logs to stderr: the agent's stdout belongs to the protocol. */

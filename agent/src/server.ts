@@ -38,7 +38,9 @@ export function startServer(connection: Connection): void {
 
   connection.onInitialize((params): InitializeResult => {
     const roots = (params.workspaceFolders ?? []).map((folder) => URI.parse(folder.uri).fsPath);
-    context = { ...context, workspaceRoots: roots.length > 0 ? roots : [process.cwd()] };
+    const options: unknown = params.initializationOptions;
+    const workspaceTrusted = typeof options === 'object' && options !== null && (options as { workspaceTrusted?: unknown }).workspaceTrusted === true;
+    context = { ...context, workspaceRoots: roots.length > 0 ? roots : [process.cwd()], workspaceTrusted };
     registerHandlers(connection, allHandlers(context));
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, ...dagFeatureCapabilities },

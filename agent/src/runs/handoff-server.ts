@@ -10,7 +10,7 @@
  * supervisor process of its own).
  */
 import { existsSync, statSync, unlinkSync, chmodSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { HandOffClientMessage, type HandOffAgentMessage, type HandOffRequest } from '../../../schemas/protocol/handoff';
@@ -61,13 +61,22 @@ export async function serveRunHandOffs(options: { service: RunService; log: Logg
   chmodSync(socketPath, 0o600);
   const inode = statSync(socketPath).ino;
   server.on('error', (error) => log.warn(`runs: hand-off socket: ${error.message}`));
-  return { socketPath, close: () => closeServer(server, socketPath, inode) };
+  // An agent that ends without close() (the editor closing) still leaves no socket behind.
+  const removeAtExit = () => removeSocket(socketPath, inode);
+  process.once('exit', removeAtExit);
+  return {
+    socketPath,
+    close: async () => {
+      process.off('exit', removeAtExit);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      removeSocket(socketPath, inode);
+    },
+  };
 }
 
-async function closeServer(server: Server, socketPath: string, inode: number): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+/** Removes our own socket only: a later agent may have replaced a socket it found unanswered. */
+function removeSocket(socketPath: string, inode: number): void {
   try {
-    // Only our own socket: a later agent may have replaced a socket it found unanswered.
     if (statSync(socketPath).ino === inode) unlinkSync(socketPath);
   } catch {
     // already gone

@@ -22,6 +22,7 @@ import {
 import type { AgentContext } from '../context';
 import { resultsHandlers } from '../results/rpc';
 import { handle, type HandlerEntry } from '../rpc/handlers';
+import { serveRunHandOffs } from './handoff-server';
 import { planCommand, planRequest, planTask } from './launch';
 import { RunService } from './service';
 
@@ -55,7 +56,9 @@ export function runsHandlers(context: AgentContext): HandlerEntry[] {
   // Elsewhere (a test listing handlers) nothing is opened until a request needs it.
   if (context.notify) {
     try {
-      service();
+      const opened = service();
+      // Only where the user trusts the workspace: a hand-off runs the command it is given.
+      if (context.workspaceTrusted) void serveRunHandOffs({ service: opened, log: context.log }).catch((error: Error) => context.log.warn(`runs: not accepting \`mlw run\` hand-offs: ${error.message}`));
     } catch (error) {
       context.log.warn(`runs: the run store is unavailable: ${(error as Error).message}`);
     }

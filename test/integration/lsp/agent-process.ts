@@ -54,10 +54,16 @@ export interface SpawnedAgent {
   nextDiagnostics(uri: string, accept?: (diagnostics: Diagnostic[]) => boolean): Promise<Diagnostic[]>;
 }
 
+export interface AgentOptions {
+  /** What the editor sends as initializationOptions (the extension: `{ workspaceTrusted }`). */
+  readonly initializationOptions?: unknown;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Spawns the built agent in `root`, initializes it with `root` as the workspace and awaits mlw/agent/ready. */
-export async function startBuiltAgent(t: TestContext, root: string): Promise<SpawnedAgent> {
+export async function startBuiltAgent(t: TestContext, root: string, options: AgentOptions = {}): Promise<SpawnedAgent> {
   ensureBuilt();
-  const child = spawn(process.execPath, [builtAgent, 'agent', '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtAgent, 'agent', '--stdio'], { cwd: root, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   const stdoutChunks: Buffer[] = [];
   const stderrChunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));
@@ -102,6 +108,7 @@ export async function startBuiltAgent(t: TestContext, root: string): Promise<Spa
         },
         workspace: { workspaceFolders: true },
       },
+      ...(options.initializationOptions !== undefined ? { initializationOptions: options.initializationOptions } : {}),
     }),
     exited,
   ]);

@@ -9,10 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { handOffSocketPath } from '../../../agent/src/runs/handoff-socket';
+import { startBuiltAgent, stopAgent } from '../lsp/agent-process';
 import { busyboxDag, openService, requireDocker, workspace } from './helpers';
 
 const repoRoot = join(__dirname, '..', '..', '..');
@@ -141,6 +143,26 @@ void test('what the agent declines (a run on the host) and an agent that is gone
   second.child.kill('SIGTERM');
   await once(second.child, 'exit');
   assert.equal(existsSync(socket), false, 'a stopped agent removes its socket');
+});
+
+void test('the editor\'s agent takes `mlw run` from the terminal only in a trusted workspace', async (t) => {
+  await requireDocker();
+  for (const workspaceTrusted of [true, false]) {
+    const root = workspace(t, { 'pipe.dag.yaml': dag });
+    const runtime = runtimeDir(t);
+    const agent = await startBuiltAgent(t, root, { initializationOptions: { workspaceTrusted }, env: { ...process.env, XDG_RUNTIME_DIR: runtime } });
+    const socket = handOffSocketPath(root, join(runtime, 'mlw'));
+    if (workspaceTrusted) while (!existsSync(socket)) await delay(20);
+    const result = await finished(mlwProcess(root, runtime, ['run', '--cmd', 'true', '--env', 'box']));
+    assert.equal(result.code, 0, result.stderr);
+    const service = openService(t, root);
+    const [summary] = await service.list({});
+    const run = await service.get(summary!.id);
+    assert.equal(run.owner === `${hostname()}:${agent.ready.pid}`, workspaceTrusted, `run owned by ${run.owner}, agent pid ${agent.ready.pid}`);
+    assert.equal(existsSync(socket), workspaceTrusted);
+    await stopAgent(agent);
+    assert.equal(existsSync(socket), false, 'the agent removes its socket when the editor ends it');
+  }
 });
 
 void test('no hand-off through a socket folder that other users can enter', async (t) => {
