@@ -589,19 +589,17 @@ class ModelBuilder {
   /** Finds `${params.x}` / `${matrix.x}` in the node's source text, so spans are exact even in quoted or block scalars. */
   private scanTemplates(task: TaskDraft, node: Node | null): void {
     if (!isScalar(node) || !node.range || typeof node.value !== 'string' || !node.value.includes('${')) return;
-    const start = node.range[0];
-    const source = this.document.text.slice(start, node.range[1]);
-    for (const match of source.matchAll(TEMPLATE)) {
-      const at = start + match.index;
-      const kind = match[1] as 'params' | 'matrix';
-      const nameStart = at + 3 + kind.length;
-      const located = this.located({ start: at, end: at + match[0].length });
+    const text = this.document.text;
+    for (let match = nextTemplate(text, node.range[0], node.range[1]); match; match = nextTemplate(text, match.end, node.range[1])) {
+      const { start: at, end, kind, nameStart } = match;
+      const name = text.slice(nameStart, end - 1);
+      const located = this.located({ start: at, end });
       const ref: TemplateRef = {
         span: located.span,
         range: located.range,
         kind,
-        name: match[2]!,
-        nameAt: this.located({ start: nameStart, end: nameStart + match[2]!.length }),
+        name,
+        nameAt: this.located({ start: nameStart, end: end - 1 }),
         task,
       };
       task.templates.push(ref);
@@ -632,13 +630,12 @@ class ModelBuilder {
   }
 
   private addInstance(task: TaskDraft, name: string, matrix: Record<string, string>): void {
-    const substitute = (entry: PathEntry): ResolvedPath => resolvePath(entry, this.params, matrix);
     const instance: TaskInstance = {
       name,
       task,
       matrix,
-      inputs: task.inputs.map(substitute),
-      outputs: task.outputs.map(substitute),
+      inputs: resolvePaths(task.inputs, this.params, matrix),
+      outputs: resolvePaths(task.outputs, this.params, matrix),
       index: this.instances.length,
     };
     task.instances.push(instance);
@@ -696,6 +693,46 @@ class ModelBuilder {
 
 const ENVIRONMENT_KINDS = new Set(['docker', 'conda', 'venv', 'local']);
 
+function resolvePaths(entries: readonly PathEntry[], params: ReadonlyMap<string, ParamDef>, matrix: Readonly<Record<string, string>>): ResolvedPath[] {
+  const resolved: ResolvedPath[] = new Array<ResolvedPath>(entries.length);
+  for (let index = 0; index < entries.length; index++) resolved[index] = resolvePath(entries[index]!, params, matrix);
+  return resolved;
+}
+
+/** Where `${params.NAME}` or `${matrix.NAME}` is written (what TEMPLATE matches, without a regex's match objects). */
+export interface TemplateMatch {
+  readonly start: number;
+  /** After the closing brace. */
+  readonly end: number;
+  readonly kind: 'params' | 'matrix';
+  readonly nameStart: number;
+}
+
+/** The first TEMPLATE match in `text[from, to)`, as `matchAll` over that slice would find it. */
+export function nextTemplate(text: string, from: number, to: number): TemplateMatch | undefined {
+  for (let at = text.indexOf('${', from); at !== -1 && at < to; at = text.indexOf('${', at + 1)) {
+    const kind = text.startsWith('params.', at + 2) ? 'params' : text.startsWith('matrix.', at + 2) ? 'matrix' : undefined;
+    if (!kind) continue;
+    const nameStart = at + 9;
+    let index = nameStart;
+    while (index < to && text.charCodeAt(index) !== CLOSE_BRACE && !isRegExpSpace(text.charCodeAt(index))) index++;
+    if (index < to && text.charCodeAt(index) === CLOSE_BRACE) return { start: at, end: index + 1, kind, nameStart };
+  }
+  return undefined;
+}
+
+const CLOSE_BRACE = 125;
+
+/** What `\s` matches in a JavaScript regular expression. */
+function isRegExpSpace(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 160) return false;
+  return (
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
 /** Substitutes `${params.x}` / `${matrix.x}` (unknown ones stay as written) and normalises the path. */
 export function resolvePath(
   entry: PathEntry,
@@ -715,10 +752,18 @@ export function resolvePath(
 /** `./a//b/` → `{ path: 'a/b', directory: true }`; `.` and `./` → `''`. */
 export function normalisePath(raw: string): { path: string; directory: boolean } {
   const directory = raw.endsWith('/');
+  if (isNormalised(raw)) return { path: directory ? raw.slice(0, -1) : raw, directory };
   let path = posix.normalize(raw.replaceAll('\\', '/'));
   if (path.endsWith('/')) path = path.slice(0, -1);
   if (path === '.') path = '';
   return { path, directory };
+}
+
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+/** A path `posix.normalize` leaves as it is (no backslash, `//`, `.` or `..` segment): the common case. */
+function isNormalised(raw: string): boolean {
+  return raw !== '' && !raw.includes('\\') && !raw.includes('//') && !DOT_SEGMENT.test(raw);
 }
 
 // ---- definitions and references ---------------------------------------------------------------
