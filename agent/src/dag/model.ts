@@ -466,24 +466,25 @@ class ModelBuilder {
     }
     const mutable = task as { -readonly [K in keyof TaskDraft]: TaskDraft[K] };
     mutable.node = value;
-    const description = this.scalarText(this.field(value, 'description'));
+    const fields = taskFields(value);
+    const description = this.scalarText(fields.description ?? null);
     if (description !== undefined) mutable.description = description;
-    const run = this.field(value, 'run');
+    const run = fields.run ?? null;
     const runText = this.scalarText(run);
     if (run && runText !== undefined) {
-      const located = this.located(spanOf(run));
-      mutable.run = { span: located.span, range: located.range, text: runText };
+      const span = spanOf(run);
+      mutable.run = this.track({ span, range: this.document.rangeOf(span), text: runText });
       this.scanTemplates(task, run);
     }
-    const environment = this.environmentRef(this.field(value, 'environment'), task);
+    const environment = this.environmentRef(fields.environment ?? null, task);
     if (environment) mutable.environment = environment;
-    mutable.matrix = this.readMatrix(task, this.field(value, 'matrix'));
-    task.inputs = this.readPaths(task, 'input', this.field(value, 'inputs'));
-    task.outputs = this.readPaths(task, 'output', this.field(value, 'outputs'));
-    task.metrics = this.readPaths(task, 'metrics', this.field(value, 'metrics'));
-    const env = this.resolve(this.field(value, 'env'));
+    mutable.matrix = this.readMatrix(task, fields.matrix ?? null);
+    task.inputs = this.readPaths(task, 'input', fields.inputs ?? null);
+    task.outputs = this.readPaths(task, 'output', fields.outputs ?? null);
+    task.metrics = this.readPaths(task, 'metrics', fields.metrics ?? null);
+    const env = this.resolve(fields.env ?? null);
     if (isMap(env)) for (const item of env.items) this.scanTemplates(task, this.resolve(item.value as Node | null));
-    this.readNeeds(task, this.field(value, 'needs'));
+    this.readNeeds(task, fields.needs ?? null);
     this.addInstances(task);
     return task;
   }
@@ -500,8 +501,8 @@ class ModelBuilder {
         for (const item of list.items) {
           const valueNode = this.resolve(item as Node | null);
           if (isScalar(valueNode) && valueNode.value !== null && typeof valueNode.value !== 'object') {
-            const located = this.located(spanOf(item as Node));
-            values.push({ span: located.span, range: located.range, text: String(valueNode.value) });
+            const span = spanOf(item as Node);
+            values.push(this.track({ span, range: this.document.rangeOf(span), text: String(valueNode.value) }));
           }
         }
       }
@@ -521,8 +522,8 @@ class ModelBuilder {
       const raw = this.scalarText(itemNode);
       if (raw === undefined || raw === '' || !itemNode) continue;
       // Properties spelled out: an object spread here cost more than the rest of the model (V8 clones megamorphically).
-      const located = this.located(spanOf(item as Node));
-      const entry: PathEntry = { span: located.span, range: located.range, kind, raw, task };
+      const span = spanOf(item as Node);
+      const entry: PathEntry = this.track({ span, range: this.document.rangeOf(span), kind, raw, task });
       entries.push(entry);
       this.symbols.push({ span: entry.span, symbol: { kind: 'path', entry } });
       this.scanTemplates(task, itemNode);
@@ -593,15 +594,15 @@ class ModelBuilder {
     for (let match = nextTemplate(text, node.range[0], node.range[1]); match; match = nextTemplate(text, match.end, node.range[1])) {
       const { start: at, end, kind, nameStart } = match;
       const name = text.slice(nameStart, end - 1);
-      const located = this.located({ start: at, end });
-      const ref: TemplateRef = {
-        span: located.span,
-        range: located.range,
+      const span = { start: at, end };
+      const ref: TemplateRef = this.track({
+        span,
+        range: this.document.rangeOf(span),
         kind,
         name,
         nameAt: this.located({ start: nameStart, end: end - 1 }),
         task,
-      };
+      });
       task.templates.push(ref);
       this.templateRefs.push(ref);
       this.symbols.push({ span: ref.span, symbol: kind === 'params' ? { kind: 'param-ref', ref } : { kind: 'matrix-ref', ref } });
@@ -652,7 +653,11 @@ class ModelBuilder {
   }
 
   private located(span: Span): Located {
-    const located = { span, range: this.document.rangeOf(span) };
+    return this.track({ span, range: this.document.rangeOf(span) });
+  }
+
+  /** Records something located, so replaceTask can move it (editable models only). */
+  private track<T extends Located>(located: T): T {
     this.made?.push(located);
     return located;
   }
@@ -692,6 +697,24 @@ class ModelBuilder {
 }
 
 const ENVIRONMENT_KINDS = new Set(['docker', 'conda', 'venv', 'local']);
+
+type TaskField = 'description' | 'run' | 'environment' | 'matrix' | 'inputs' | 'outputs' | 'metrics' | 'env' | 'needs';
+
+/**
+ * The values of the task fields the model reads, the first of a duplicated key winning (as
+ * ModelBuilder.field finds them): one pass over the task's pairs instead of one per field.
+ * Undefined: not written; null: written without a value.
+ */
+function taskFields(map: YAMLMap): Partial<Record<TaskField, Node | null>> {
+  const fields: Partial<Record<TaskField, Node | null>> = {};
+  for (const pair of map.items) {
+    const key = keyText(pair);
+    if (key !== null && TASK_FIELDS.has(key) && fields[key as TaskField] === undefined) fields[key as TaskField] = (pair.value as Node | null) ?? null;
+  }
+  return fields;
+}
+
+const TASK_FIELDS: ReadonlySet<string> = new Set<TaskField>(['description', 'run', 'environment', 'matrix', 'inputs', 'outputs', 'metrics', 'env', 'needs']);
 
 function resolvePaths(entries: readonly PathEntry[], params: ReadonlyMap<string, ParamDef>, matrix: Readonly<Record<string, string>>): ResolvedPath[] {
   const resolved: ResolvedPath[] = new Array<ResolvedPath>(entries.length);

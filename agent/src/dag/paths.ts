@@ -48,8 +48,10 @@ export class OutputTrie {
     const producers: OutputOwner[] = [];
     let node: TrieNode | undefined = this.root;
     append(producers, node.owners);
-    for (const segment of segmentsOf(path)) {
-      node = node.children.get(segment);
+    // The segments of path.split('/'), without the array.
+    for (let from = 0, slash = 0; path !== '' && slash !== -1; from = slash + 1) {
+      slash = path.indexOf('/', from);
+      node = node.children.get(slash === -1 ? path.slice(from) : path.slice(from, slash));
       if (!node) return producers;
       append(producers, node.owners);
     }
