@@ -698,23 +698,60 @@ class ModelBuilder {
 
 const ENVIRONMENT_KINDS = new Set(['docker', 'conda', 'venv', 'local']);
 
-type TaskField = 'description' | 'run' | 'environment' | 'matrix' | 'inputs' | 'outputs' | 'metrics' | 'env' | 'needs';
-
 /**
  * The values of the task fields the model reads, the first of a duplicated key winning (as
  * ModelBuilder.field finds them): one pass over the task's pairs instead of one per field.
- * Undefined: not written; null: written without a value.
+ * Undefined: not written; null: written without a value. A class, so every task's fields have one shape.
  */
-function taskFields(map: YAMLMap): Partial<Record<TaskField, Node | null>> {
-  const fields: Partial<Record<TaskField, Node | null>> = {};
+class TaskFields {
+  description: Node | null | undefined = undefined;
+  run: Node | null | undefined = undefined;
+  environment: Node | null | undefined = undefined;
+  matrix: Node | null | undefined = undefined;
+  inputs: Node | null | undefined = undefined;
+  outputs: Node | null | undefined = undefined;
+  metrics: Node | null | undefined = undefined;
+  env: Node | null | undefined = undefined;
+  needs: Node | null | undefined = undefined;
+}
+
+function taskFields(map: YAMLMap): TaskFields {
+  const fields = new TaskFields();
   for (const pair of map.items) {
     const key = keyText(pair);
-    if (key !== null && TASK_FIELDS.has(key) && fields[key as TaskField] === undefined) fields[key as TaskField] = (pair.value as Node | null) ?? null;
+    const value = (pair.value as Node | null) ?? null;
+    switch (key) {
+      case 'description':
+        if (fields.description === undefined) fields.description = value;
+        break;
+      case 'run':
+        if (fields.run === undefined) fields.run = value;
+        break;
+      case 'environment':
+        if (fields.environment === undefined) fields.environment = value;
+        break;
+      case 'matrix':
+        if (fields.matrix === undefined) fields.matrix = value;
+        break;
+      case 'inputs':
+        if (fields.inputs === undefined) fields.inputs = value;
+        break;
+      case 'outputs':
+        if (fields.outputs === undefined) fields.outputs = value;
+        break;
+      case 'metrics':
+        if (fields.metrics === undefined) fields.metrics = value;
+        break;
+      case 'env':
+        if (fields.env === undefined) fields.env = value;
+        break;
+      case 'needs':
+        if (fields.needs === undefined) fields.needs = value;
+        break;
+    }
   }
   return fields;
 }
-
-const TASK_FIELDS: ReadonlySet<string> = new Set<TaskField>(['description', 'run', 'environment', 'matrix', 'inputs', 'outputs', 'metrics', 'env', 'needs']);
 
 function resolvePaths(entries: readonly PathEntry[], params: ReadonlyMap<string, ParamDef>, matrix: Readonly<Record<string, string>>): ResolvedPath[] {
   const resolved: ResolvedPath[] = new Array<ResolvedPath>(entries.length);
