@@ -805,8 +805,10 @@ export function resolvePath(
         return value ?? whole;
       })
     : entry.raw;
-  const { path, directory } = normalisePath(substituted);
-  return { path, directory, entry };
+  const directory = substituted.endsWith('/');
+  // The common case without normalisePath's intermediate object.
+  if (isNormalised(substituted)) return { path: directory ? substituted.slice(0, -1) : substituted, directory, entry };
+  return { path: normalisePath(substituted).path, directory, entry };
 }
 
 /** `./a//b/` → `{ path: 'a/b', directory: true }`; `.` and `./` → `''`. */
