@@ -59,6 +59,8 @@ export class DagDocument {
   /** True when the fast path (fast-yaml.ts) built the tree: only such a tree is patched in place by incremental.ts. */
   readonly simple: boolean = false;
   private readonly lineStarts: readonly number[];
+  /** The line of the last positionAt: the model asks about offsets in file order, mostly on that line or the next. */
+  private lastLine = 0;
 
   /**
    * `patched` is a tree the fast path built for exactly this text by re-parsing part of it
@@ -112,14 +114,27 @@ export class DagDocument {
   /** The 0-based line/UTF-16 column of an offset (clamped to the text). */
   positionAt(offset: number): Position {
     const clamped = Math.max(0, Math.min(offset, this.text.length));
+    const line = this.onLine(clamped, this.lastLine) ? this.lastLine : this.onLine(clamped, this.lastLine + 1) ? this.lastLine + 1 : this.lineOf(clamped);
+    this.lastLine = line;
+    return { line, character: clamped - this.lineStarts[line]! };
+  }
+
+  private onLine(offset: number, line: number): boolean {
+    const start = this.lineStarts[line];
+    if (start === undefined || start > offset) return false;
+    const next = this.lineStarts[line + 1];
+    return next === undefined || next > offset;
+  }
+
+  private lineOf(offset: number): number {
     let low = 0;
     let high = this.lineStarts.length - 1;
     while (low < high) {
       const middle = (low + high + 1) >> 1;
-      if (this.lineStarts[middle]! <= clamped) low = middle;
+      if (this.lineStarts[middle]! <= offset) low = middle;
       else high = middle - 1;
     }
-    return { line: low, character: clamped - this.lineStarts[low]! };
+    return low;
   }
 
   /** The offset of a position (clamped to its line and to the text). */

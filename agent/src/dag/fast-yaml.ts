@@ -97,11 +97,17 @@ const COMMA = 44;
 const QUOTE = 34;
 const APOSTROPHE = 39;
 
+/** What a plain scalar's loop looks at; every other character just extends the scalar. */
+const PLAIN_STOPS = new Uint8Array(128);
+for (const c of '\n#:,[]{} ') PLAIN_STOPS[c.charCodeAt(0)] = 1;
+
 /** Characters that start something other than a plain scalar (flow, quotes, anchors, tags, blocks…). */
 const INDICATORS = new Set('[]{},#&*!|>\'"%@`?:-'.split('').map((c) => c.charCodeAt(0)));
 
 class SimpleParser {
   private pos = 0;
+  private lineStartAt = -1;
+  private lineStartOf = 0;
 
   constructor(private readonly text: string) {}
 
@@ -151,7 +157,8 @@ class SimpleParser {
       if (nextIndent < indent) break;
       if (nextIndent > indent || this.isSequenceEntry(this.pos)) giveUp();
     }
-    map.range = [start, this.endOfCollection(), this.endOfCollection()];
+    const end = this.endOfCollection();
+    map.range = [start, end, end];
     return map;
   }
 
@@ -171,7 +178,8 @@ class SimpleParser {
         giveUp();
       }
     }
-    seq.range = [start, this.endOfCollection(), this.endOfCollection()];
+    const end = this.endOfCollection();
+    seq.range = [start, end, end];
     return seq;
   }
 
@@ -252,8 +260,13 @@ class SimpleParser {
       if (!mayStart) giveUp();
     }
     let end = start;
-    for (let index = start; index < this.text.length; index++) {
+    const length = this.text.length;
+    for (let index = start; index < length; index++) {
       const code = this.text.charCodeAt(index);
+      if (code >= 128 || PLAIN_STOPS[code] === 0) {
+        end = index + 1;
+        continue;
+      }
       if (code === NEWLINE) break;
       if (code === HASH && this.text.charCodeAt(index - 1) === SPACE) break;
       if (code === COLON) {
@@ -357,7 +370,7 @@ class SimpleParser {
       }
       this.skipSpaces();
       // yaml counts the spaces after a flow item (not after a key) into the item's node end.
-      if (last.range) last.range = [last.range[0], last.range[1], this.pos];
+      if (last.range) last.range[2] = this.pos;
       const separator = this.text.charCodeAt(this.pos);
       if (separator === COMMA) {
         this.pos++;
@@ -386,7 +399,7 @@ class SimpleParser {
     const code = this.text.charCodeAt(this.pos);
     if (code !== NEWLINE && !Number.isNaN(code)) giveUp();
     const lineEnd = Math.min(this.pos + 1, this.text.length);
-    if (value.range) value.range = [value.range[0], value.range[1], lineEnd];
+    if (value.range) value.range[2] = lineEnd;
     this.pos = lineEnd;
     // A deeper-indented line next would continue a plain scalar (or be an error): yaml decides.
     const save = this.pos;
@@ -476,7 +489,12 @@ class SimpleParser {
   }
 
   private lineStart(at: number): number {
-    return this.text.lastIndexOf('\n', at - 1) + 1;
+    // The same offset is asked about several times in a row (skipBlankLines, then its caller).
+    if (at !== this.lineStartAt) {
+      this.lineStartAt = at;
+      this.lineStartOf = this.text.lastIndexOf('\n', at - 1) + 1;
+    }
+    return this.lineStartOf;
   }
 
   private lineEnd(at: number): number {
@@ -491,8 +509,14 @@ const INT = /^[-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 const OTHER_NUMBERS = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 
+/** First characters of plain scalars that may be something other than a string (null, bool, number). */
+const MAY_NOT_BE_STRING = new Uint8Array(128);
+for (const c of '~nNtTfF0123456789+-.') MAY_NOT_BE_STRING[c.charCodeAt(0)] = 1;
+
 /** A plain scalar's value under YAML 1.2's core schema (what `yaml` uses by default). */
 function resolvePlain(source: string): unknown {
+  const first = source.charCodeAt(0);
+  if (first < 128 && MAY_NOT_BE_STRING[first] === 0) return source;
   if (NULL.test(source)) return null;
   if (BOOL.test(source)) return source[0] === 't' || source[0] === 'T';
   if (INT.test(source)) {

@@ -466,24 +466,25 @@ class ModelBuilder {
     }
     const mutable = task as { -readonly [K in keyof TaskDraft]: TaskDraft[K] };
     mutable.node = value;
-    const description = this.scalarText(this.field(value, 'description'));
+    const fields = taskFields(value);
+    const description = this.scalarText(fields.description ?? null);
     if (description !== undefined) mutable.description = description;
-    const run = this.field(value, 'run');
+    const run = fields.run ?? null;
     const runText = this.scalarText(run);
     if (run && runText !== undefined) {
-      const located = this.located(spanOf(run));
-      mutable.run = { span: located.span, range: located.range, text: runText };
+      const span = spanOf(run);
+      mutable.run = this.track({ span, range: this.document.rangeOf(span), text: runText });
       this.scanTemplates(task, run);
     }
-    const environment = this.environmentRef(this.field(value, 'environment'), task);
+    const environment = this.environmentRef(fields.environment ?? null, task);
     if (environment) mutable.environment = environment;
-    mutable.matrix = this.readMatrix(task, this.field(value, 'matrix'));
-    task.inputs = this.readPaths(task, 'input', this.field(value, 'inputs'));
-    task.outputs = this.readPaths(task, 'output', this.field(value, 'outputs'));
-    task.metrics = this.readPaths(task, 'metrics', this.field(value, 'metrics'));
-    const env = this.resolve(this.field(value, 'env'));
+    mutable.matrix = this.readMatrix(task, fields.matrix ?? null);
+    task.inputs = this.readPaths(task, 'input', fields.inputs ?? null);
+    task.outputs = this.readPaths(task, 'output', fields.outputs ?? null);
+    task.metrics = this.readPaths(task, 'metrics', fields.metrics ?? null);
+    const env = this.resolve(fields.env ?? null);
     if (isMap(env)) for (const item of env.items) this.scanTemplates(task, this.resolve(item.value as Node | null));
-    this.readNeeds(task, this.field(value, 'needs'));
+    this.readNeeds(task, fields.needs ?? null);
     this.addInstances(task);
     return task;
   }
@@ -500,8 +501,8 @@ class ModelBuilder {
         for (const item of list.items) {
           const valueNode = this.resolve(item as Node | null);
           if (isScalar(valueNode) && valueNode.value !== null && typeof valueNode.value !== 'object') {
-            const located = this.located(spanOf(item as Node));
-            values.push({ span: located.span, range: located.range, text: String(valueNode.value) });
+            const span = spanOf(item as Node);
+            values.push(this.track({ span, range: this.document.rangeOf(span), text: String(valueNode.value) }));
           }
         }
       }
@@ -521,8 +522,8 @@ class ModelBuilder {
       const raw = this.scalarText(itemNode);
       if (raw === undefined || raw === '' || !itemNode) continue;
       // Properties spelled out: an object spread here cost more than the rest of the model (V8 clones megamorphically).
-      const located = this.located(spanOf(item as Node));
-      const entry: PathEntry = { span: located.span, range: located.range, kind, raw, task };
+      const span = spanOf(item as Node);
+      const entry: PathEntry = this.track({ span, range: this.document.rangeOf(span), kind, raw, task });
       entries.push(entry);
       this.symbols.push({ span: entry.span, symbol: { kind: 'path', entry } });
       this.scanTemplates(task, itemNode);
@@ -589,21 +590,19 @@ class ModelBuilder {
   /** Finds `${params.x}` / `${matrix.x}` in the node's source text, so spans are exact even in quoted or block scalars. */
   private scanTemplates(task: TaskDraft, node: Node | null): void {
     if (!isScalar(node) || !node.range || typeof node.value !== 'string' || !node.value.includes('${')) return;
-    const start = node.range[0];
-    const source = this.document.text.slice(start, node.range[1]);
-    for (const match of source.matchAll(TEMPLATE)) {
-      const at = start + match.index;
-      const kind = match[1] as 'params' | 'matrix';
-      const nameStart = at + 3 + kind.length;
-      const located = this.located({ start: at, end: at + match[0].length });
-      const ref: TemplateRef = {
-        span: located.span,
-        range: located.range,
+    const text = this.document.text;
+    for (let match = nextTemplate(text, node.range[0], node.range[1]); match; match = nextTemplate(text, match.end, node.range[1])) {
+      const { start: at, end, kind, nameStart } = match;
+      const name = text.slice(nameStart, end - 1);
+      const span = { start: at, end };
+      const ref: TemplateRef = this.track({
+        span,
+        range: this.document.rangeOf(span),
         kind,
-        name: match[2]!,
-        nameAt: this.located({ start: nameStart, end: nameStart + match[2]!.length }),
+        name,
+        nameAt: this.located({ start: nameStart, end: end - 1 }),
         task,
-      };
+      });
       task.templates.push(ref);
       this.templateRefs.push(ref);
       this.symbols.push({ span: ref.span, symbol: kind === 'params' ? { kind: 'param-ref', ref } : { kind: 'matrix-ref', ref } });
@@ -632,13 +631,12 @@ class ModelBuilder {
   }
 
   private addInstance(task: TaskDraft, name: string, matrix: Record<string, string>): void {
-    const substitute = (entry: PathEntry): ResolvedPath => resolvePath(entry, this.params, matrix);
     const instance: TaskInstance = {
       name,
       task,
       matrix,
-      inputs: task.inputs.map(substitute),
-      outputs: task.outputs.map(substitute),
+      inputs: resolvePaths(task.inputs, this.params, matrix),
+      outputs: resolvePaths(task.outputs, this.params, matrix),
       index: this.instances.length,
     };
     task.instances.push(instance);
@@ -655,7 +653,11 @@ class ModelBuilder {
   }
 
   private located(span: Span): Located {
-    const located = { span, range: this.document.rangeOf(span) };
+    return this.track({ span, range: this.document.rangeOf(span) });
+  }
+
+  /** Records something located, so replaceTask can move it (editable models only). */
+  private track<T extends Located>(located: T): T {
     this.made?.push(located);
     return located;
   }
@@ -696,6 +698,101 @@ class ModelBuilder {
 
 const ENVIRONMENT_KINDS = new Set(['docker', 'conda', 'venv', 'local']);
 
+/**
+ * The values of the task fields the model reads, the first of a duplicated key winning (as
+ * ModelBuilder.field finds them): one pass over the task's pairs instead of one per field.
+ * Undefined: not written; null: written without a value. A class, so every task's fields have one shape.
+ */
+class TaskFields {
+  description: Node | null | undefined = undefined;
+  run: Node | null | undefined = undefined;
+  environment: Node | null | undefined = undefined;
+  matrix: Node | null | undefined = undefined;
+  inputs: Node | null | undefined = undefined;
+  outputs: Node | null | undefined = undefined;
+  metrics: Node | null | undefined = undefined;
+  env: Node | null | undefined = undefined;
+  needs: Node | null | undefined = undefined;
+}
+
+function taskFields(map: YAMLMap): TaskFields {
+  const fields = new TaskFields();
+  for (const pair of map.items) {
+    const key = keyText(pair);
+    const value = (pair.value as Node | null) ?? null;
+    switch (key) {
+      case 'description':
+        if (fields.description === undefined) fields.description = value;
+        break;
+      case 'run':
+        if (fields.run === undefined) fields.run = value;
+        break;
+      case 'environment':
+        if (fields.environment === undefined) fields.environment = value;
+        break;
+      case 'matrix':
+        if (fields.matrix === undefined) fields.matrix = value;
+        break;
+      case 'inputs':
+        if (fields.inputs === undefined) fields.inputs = value;
+        break;
+      case 'outputs':
+        if (fields.outputs === undefined) fields.outputs = value;
+        break;
+      case 'metrics':
+        if (fields.metrics === undefined) fields.metrics = value;
+        break;
+      case 'env':
+        if (fields.env === undefined) fields.env = value;
+        break;
+      case 'needs':
+        if (fields.needs === undefined) fields.needs = value;
+        break;
+    }
+  }
+  return fields;
+}
+
+function resolvePaths(entries: readonly PathEntry[], params: ReadonlyMap<string, ParamDef>, matrix: Readonly<Record<string, string>>): ResolvedPath[] {
+  const resolved: ResolvedPath[] = new Array<ResolvedPath>(entries.length);
+  for (let index = 0; index < entries.length; index++) resolved[index] = resolvePath(entries[index]!, params, matrix);
+  return resolved;
+}
+
+/** Where `${params.NAME}` or `${matrix.NAME}` is written (what TEMPLATE matches, without a regex's match objects). */
+export interface TemplateMatch {
+  readonly start: number;
+  /** After the closing brace. */
+  readonly end: number;
+  readonly kind: 'params' | 'matrix';
+  readonly nameStart: number;
+}
+
+/** The first TEMPLATE match in `text[from, to)`, as `matchAll` over that slice would find it. */
+export function nextTemplate(text: string, from: number, to: number): TemplateMatch | undefined {
+  for (let at = text.indexOf('${', from); at !== -1 && at < to; at = text.indexOf('${', at + 1)) {
+    const kind = text.startsWith('params.', at + 2) ? 'params' : text.startsWith('matrix.', at + 2) ? 'matrix' : undefined;
+    if (!kind) continue;
+    const nameStart = at + 9;
+    let index = nameStart;
+    while (index < to && text.charCodeAt(index) !== CLOSE_BRACE && !isRegExpSpace(text.charCodeAt(index))) index++;
+    if (index < to && text.charCodeAt(index) === CLOSE_BRACE) return { start: at, end: index + 1, kind, nameStart };
+  }
+  return undefined;
+}
+
+const CLOSE_BRACE = 125;
+
+/** What `\s` matches in a JavaScript regular expression. */
+function isRegExpSpace(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 160) return false;
+  return (
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
 /** Substitutes `${params.x}` / `${matrix.x}` (unknown ones stay as written) and normalises the path. */
 export function resolvePath(
   entry: PathEntry,
@@ -708,17 +805,27 @@ export function resolvePath(
         return value ?? whole;
       })
     : entry.raw;
-  const { path, directory } = normalisePath(substituted);
-  return { path, directory, entry };
+  const directory = substituted.endsWith('/');
+  // The common case without normalisePath's intermediate object.
+  if (isNormalised(substituted)) return { path: directory ? substituted.slice(0, -1) : substituted, directory, entry };
+  return { path: normalisePath(substituted).path, directory, entry };
 }
 
 /** `./a//b/` → `{ path: 'a/b', directory: true }`; `.` and `./` → `''`. */
 export function normalisePath(raw: string): { path: string; directory: boolean } {
   const directory = raw.endsWith('/');
+  if (isNormalised(raw)) return { path: directory ? raw.slice(0, -1) : raw, directory };
   let path = posix.normalize(raw.replaceAll('\\', '/'));
   if (path.endsWith('/')) path = path.slice(0, -1);
   if (path === '.') path = '';
   return { path, directory };
+}
+
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+/** A path `posix.normalize` leaves as it is (no backslash, `//`, `.` or `..` segment): the common case. */
+function isNormalised(raw: string): boolean {
+  return raw !== '' && !raw.includes('\\') && !raw.includes('//') && !DOT_SEGMENT.test(raw);
 }
 
 // ---- definitions and references ---------------------------------------------------------------

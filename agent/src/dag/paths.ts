@@ -48,8 +48,10 @@ export class OutputTrie {
     const producers: OutputOwner[] = [];
     let node: TrieNode | undefined = this.root;
     append(producers, node.owners);
-    for (const segment of segmentsOf(path)) {
-      node = node.children.get(segment);
+    // The segments of path.split('/'), without the array.
+    for (let from = 0, slash = 0; path !== '' && slash !== -1; from = slash + 1) {
+      slash = path.indexOf('/', from);
+      node = node.children.get(slash === -1 ? path.slice(from) : path.slice(from, slash));
       if (!node) return producers;
       append(producers, node.owners);
     }
@@ -78,7 +80,10 @@ export class OutputTrie {
 
   private nodeFor(path: string, create: boolean): TrieNode | undefined {
     let node = this.root;
-    for (const segment of segmentsOf(path)) {
+    // The segments of path.split('/'), without the array.
+    for (let from = 0, slash = 0; path !== '' && slash !== -1; from = slash + 1) {
+      slash = path.indexOf('/', from);
+      const segment = slash === -1 ? path.slice(from) : path.slice(from, slash);
       let child = node.children.get(segment);
       if (!child) {
         if (!create) return undefined;
@@ -113,10 +118,6 @@ function subtreeOwners(node: TrieNode): OutputOwner[] {
   }
   node.subtree = owners;
   return owners;
-}
-
-function segmentsOf(path: string): string[] {
-  return path === '' ? [] : path.split('/');
 }
 
 /** A path that still holds `${…}` (an undefined param or matrix axis, reported elsewhere). */

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { Dag, ENVIRONMENT_KINDS } from '../../../schemas/dag';
 import { keyText, spanOf, type DagDocument, type Span } from './document';
 import type { DagModel } from './model';
+import { taskEntryConforms } from './schema-accept';
 import type { DagDiagnostic } from './types';
 
 type Issue = z.core.$ZodIssue;
@@ -23,16 +24,25 @@ export class EntryIssueCache {
 }
 
 /**
- * Schema diagnostics for a parsed document (none when the YAML could not be parsed at all). With a
- * cache, a fast-path tree with unique task names is checked in parts — the file without its tasks,
- * then each task entry on its own — which gives the same issues (the schema has no rule across
- * tasks) and lets unchanged entries keep theirs.
+ * Schema diagnostics for a parsed document (none when the YAML could not be parsed at all). A
+ * fast-path tree with unique task names is checked in parts — the file without its tasks, then each
+ * task entry on its own — which gives the same issues (the schema has no rule across tasks), lets
+ * an entry the hand-specialised check accepts skip zod (schema-accept.ts), and, with a cache, lets
+ * unchanged entries keep their issues.
  */
 export function schemaDiagnostics(document: DagDocument, cache?: EntryIssueCache): DagDiagnostic[] {
   const yaml = document.yaml;
   if (!yaml) return [];
-  const parts = cache && document.simple ? schemaDiagnosticsByEntry(document, cache) : undefined;
-  if (parts) return parts;
+  return (document.simple ? schemaDiagnosticsByEntry(document, cache) : undefined) ?? wholeFileSchemaDiagnostics(document);
+}
+
+/**
+ * The whole file's data checked by zod at once: for trees `yaml` parsed, and the oracle the
+ * checks in parts are tested against (test/unit/dag/schema-accept.test.ts).
+ */
+export function wholeFileSchemaDiagnostics(document: DagDocument): DagDiagnostic[] {
+  const yaml = document.yaml;
+  if (!yaml) return [];
   let data: unknown;
   try {
     data = yaml.toJS({ maxAliasCount: document.limits.maxAliasCount });
@@ -52,7 +62,7 @@ export function schemaDiagnostics(document: DagDocument, cache?: EntryIssueCache
 
 const TasksRecord = Dag.shape.tasks;
 
-function schemaDiagnosticsByEntry(document: DagDocument, cache: EntryIssueCache): DagDiagnostic[] | undefined {
+function schemaDiagnosticsByEntry(document: DagDocument, cache: EntryIssueCache | undefined): DagDiagnostic[] | undefined {
   const yaml = document.yaml!;
   const root = yaml.contents;
   if (!isMap(root)) return undefined;
@@ -80,17 +90,25 @@ function schemaDiagnosticsByEntry(document: DagDocument, cache: EntryIssueCache)
   const rootResult = Dag.safeParse(data);
   if (!rootResult.success) for (const issue of rootResult.error.issues) diagnostics.push(...issueDiagnostics(document, issue, []));
   for (const pair of tasks.items) {
-    let issues = cache.issues.get(pair);
+    let issues = cache?.issues.get(pair);
     if (!issues) {
-      const single = new YAMLMap();
-      single.items.push(pair);
-      const result = TasksRecord.safeParse(single.toJS(yaml, { maxAliasCount: document.limits.maxAliasCount }));
-      issues = result.success ? [] : result.error.issues;
-      cache.issues.set(pair, issues);
+      issues = entryIssues(document, pair);
+      cache?.issues.set(pair, issues);
     }
     for (const issue of issues) diagnostics.push(...issueDiagnostics(document, issue, ['tasks']));
   }
   return diagnostics;
+}
+
+const NO_ISSUES: readonly Issue[] = [];
+
+/** zod's issues for one entry of `tasks:` (none, without asking zod, when schema-accept.ts accepts it). */
+function entryIssues(document: DagDocument, pair: Pair): readonly Issue[] {
+  if (taskEntryConforms(pair)) return NO_ISSUES;
+  const single = new YAMLMap();
+  single.items.push(pair);
+  const result = TasksRecord.safeParse(single.toJS(document.yaml!, { maxAliasCount: document.limits.maxAliasCount }));
+  return result.success ? NO_ISSUES : result.error.issues;
 }
 
 /** Checks the schema cannot express: an environment declares exactly one kind. */

@@ -117,8 +117,8 @@ function templateDiagnostics(model: DagModel): DagDiagnostic[] {
       const message = `\${params.${ref.name}}: no param "${ref.name}" under params:${hint ? ` (did you mean "${hint}"?)` : ''}`;
       diagnostics.push(model.document.diagnostic(ref.span, 'error', 'undefined-param', message));
     } else {
+      if (ref.task.matrix.some((axis) => axis.name === ref.name)) continue;
       const axes = ref.task.matrix.map((axis) => axis.name);
-      if (axes.includes(ref.name)) continue;
       const message =
         axes.length === 0
           ? `\${matrix.${ref.name}}: task "${ref.task.name}" has no matrix`
@@ -130,7 +130,8 @@ function templateDiagnostics(model: DagModel): DagDiagnostic[] {
 }
 
 function unusedParamDiagnostics(model: DagModel): DagDiagnostic[] {
-  const used = new Set(model.templateRefs.filter((ref) => ref.kind === 'params').map((ref) => ref.name));
+  const used = new Set<string>();
+  for (const ref of model.templateRefs) if (ref.kind === 'params') used.add(ref.name);
   return [...model.params.values()]
     .filter((param) => !used.has(param.name))
     .map((param) => model.document.diagnostic(param.key.span, 'hint', 'unused-param', `param "${param.name}" is not used by any task`));
