@@ -27,6 +27,11 @@ export interface CommitGraph {
 export function parseCommitGraph(stdout: string): CommitGraph | null {
   const lines = stdout.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
+  return commitGraphOf(lines);
+}
+
+/** The same from the lines already split (a commit, then its parents, per line). */
+export function commitGraphOf(lines: readonly string[]): CommitGraph | null {
   const ids = new Map<string, number>();
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
