@@ -17,7 +17,7 @@
  * worth of commits more).
  */
 import type { Branch, BranchList } from '../../../schemas/protocol/git';
-import { Ancestry, commitGraphOf, type CommitGraph } from './ancestry';
+import { Ancestry, parseFormattedRevList, type FormattedHistory } from './ancestry';
 import { relativeDate } from './relative-date';
 import { defaultBranch, defaultBranchHints, headState, pickDefaultBranch, readGit, type Repo } from './repo';
 import { GitCommandError } from './runner';
@@ -93,15 +93,9 @@ function afterFields(record: string, count: number): string {
   return record.slice(at + 1);
 }
 
-/** The commit graph read from the tips, and each commit's fields by graph id. */
-interface History {
-  readonly graph: CommitGraph;
-  readonly commits: readonly CommitFields[];
-}
-
 /** Every commit reachable from the tips, with its parents and fields, unless there are more than `limit`. */
-async function readHistory(repo: Repo, tips: readonly string[], limit: number): Promise<History | 'too-large' | 'unavailable'> {
-  if (tips.length === 0) return { graph: commitGraphOf([])!, commits: [] };
+async function readHistory(repo: Repo, tips: readonly string[], limit: number): Promise<FormattedHistory | 'too-large' | 'unavailable'> {
+  if (tips.length === 0) return parseFormattedRevList('')!;
   let stdout: string;
   try {
     // Tips on stdin, not --branches: the refs are read once (by for-each-ref), and every listed sha
@@ -115,26 +109,12 @@ async function readHistory(repo: Repo, tips: readonly string[], limit: number): 
     if (error instanceof GitCommandError) return 'unavailable';
     throw error;
   }
-  return parseHistory(stdout, limit);
-}
-
-/** rev-list's `commit <sha> <parents>` and format lines, alternating. */
-function parseHistory(stdout: string, limit: number): History | 'too-large' | 'unavailable' {
-  const lines = stdout.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  if (lines.length % 2 !== 0) return 'unavailable';
-  const count = lines.length / 2;
-  if (count > limit) return 'too-large';
-  const heads = new Array<string>(count);
-  const commits = new Array<CommitFields>(count);
-  for (let index = 0; index < count; index++) {
-    const head = lines[2 * index]!;
-    if (!head.startsWith('commit ')) return 'unavailable';
-    heads[index] = head.slice('commit '.length);
-    commits[index] = lines[2 * index + 1]!;
-  }
-  const graph = commitGraphOf(heads);
-  return graph === null ? 'unavailable' : { graph, commits };
+  // Two lines per commit. Counted before parsing: output cut at the limit names parents it does
+  // not list, which the parser refuses.
+  let lines = 0;
+  for (let at = stdout.indexOf('\n'); at !== -1; at = stdout.indexOf('\n', at + 1)) lines++;
+  if (lines > 2 * limit) return 'too-large';
+  return parseFormattedRevList(stdout) ?? 'unavailable';
 }
 
 /**
@@ -152,7 +132,8 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
   const current = rows.find((row) => row.current);
   const originHead = rows.find((row) => row.ref === 'refs/remotes/origin/HEAD')?.symref ?? '';
   const [history, head, hints] = await Promise.all([
-    readHistory(repo, [...new Set(rows.map((row) => row.sha))], limit),
+    // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
+    readHistory(repo, rows.map((row) => row.sha), limit),
     current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
     // init.defaultBranch only matters without origin/HEAD.
     originHead.startsWith('refs/remotes/origin/') ? { originHead, configured: undefined } : defaultBranchHints(repo),
@@ -161,7 +142,7 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
   if (typeof history === 'string') return null;
   const ancestry = new Ancestry(history.graph);
   const shaOf = new Map(rows.map((row) => [row.ref, row.sha]));
-  const localNames = new Set(rows.filter((row) => row.ref.startsWith('refs/heads/')).map((row) => row.ref.slice('refs/heads/'.length)));
+  const localNames = { has: (name: string): boolean => shaOf.has(`refs/heads/${name}`) };
   const defaultName = pickDefaultBranch(hints, localNames);
 
   let mergedInto: Uint8Array | null = null;
@@ -194,7 +175,7 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
         ({ ahead, behind } = ancestry.aheadBehind(id, upstreamId));
       }
     }
-    const branch = toBranch(row, history.commits[id]!, { ahead, behind, gone }, now);
+    const branch = toBranch(row, history.formatted(id), { ahead, behind, gone }, now);
     if (mergedInto !== null) branch.merged = mergedInto[id] === 1;
     branches.push(branch);
   }
