@@ -19,7 +19,7 @@
 import type { Branch, BranchList } from '../../../schemas/protocol/git';
 import { Ancestry, parseFormattedRevList, type FormattedHistory } from './ancestry';
 import { relativeDate } from './relative-date';
-import { defaultBranch, defaultBranchHints, headState, pickDefaultBranch, readGit, type Repo } from './repo';
+import { configValue, defaultBranch, headState, pickDefaultBranch, readGit, type DefaultBranchHints, type Repo } from './repo';
 import { GitCommandError } from './runner';
 
 /** What the walk's listing asks per ref: none of these makes git read the commit. */
@@ -135,8 +135,9 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
     // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
     readHistory(repo, rows.map((row) => row.sha), limit),
     current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
-    // init.defaultBranch only matters without origin/HEAD.
-    originHead.startsWith('refs/remotes/origin/') ? { originHead, configured: undefined } : defaultBranchHints(repo),
+    // init.defaultBranch only matters without origin/HEAD. The listing shows origin/HEAD whenever
+    // `git symbolic-ref` would, but when its target is gone: then it is ignored, as the listing does.
+    originHead.startsWith('refs/remotes/origin/') ? { originHead, configured: undefined } : configuredDefault(repo),
   ]);
   if (history === 'too-large' && options.historyLimit === undefined) largeHistories.add(repo.commonDir);
   if (typeof history === 'string') return null;
@@ -180,6 +181,10 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
     branches.push(branch);
   }
   return { root: repo.root, head, defaultBranch: defaultName, branches };
+}
+
+async function configuredDefault(repo: Repo): Promise<DefaultBranchHints> {
+  return { originHead: '', configured: await configValue(repo, 'init.defaultBranch') };
 }
 
 /** The listing as git computes it: `%(upstream:track)` per branch, `--merged` for the merged check. */

@@ -171,6 +171,11 @@ void test('no origin/HEAD: the default branch from init.defaultBranch; a remote 
   const list = await listBranchesByWalk(await open(bob), { includeRemote: true, now: NOW });
   assert.equal(list!.defaultBranch, 'origin/trunk');
   await assertSameAsGit(bob);
+  // origin/HEAD left naming a branch the remote deleted: ignored, as for-each-ref ignores it.
+  git(bob, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/pruned');
+  const dangling = await listBranchesByWalk(await open(bob), { includeRemote: true, now: NOW });
+  assert.equal(dangling!.defaultBranch, 'main');
+  assert.equal(dangling!.branches.find((branch) => branch.name === 'main')!.merged, true);
 });
 
 void test('a shallow clone: commits at the cut have no parents, for git and for us', async (t) => {
