@@ -78,9 +78,27 @@ function records(stdout: string): string[] {
   return stdout.split('\n').filter((line) => line !== '');
 }
 
+/** indexOf, not split: no array per record, and no string for the HEAD mark. */
 function refRow(record: string): RefRow {
-  const [ref = '', headMark, sha = '', shortSha = '', upstreamRef = '', symref = ''] = record.split('\0', REF_FIELDS.length);
-  return { ref, current: headMark === '*', sha, shortSha, upstreamRef, symref };
+  const refEnd = fieldEnd(record, 0);
+  const headEnd = fieldEnd(record, refEnd + 1);
+  const shaEnd = fieldEnd(record, headEnd + 1);
+  const shortEnd = fieldEnd(record, shaEnd + 1);
+  const upstreamEnd = fieldEnd(record, shortEnd + 1);
+  return {
+    ref: record.slice(0, refEnd),
+    current: record.charCodeAt(refEnd + 1) === 42 /* '*' */ && headEnd === refEnd + 2,
+    sha: record.slice(headEnd + 1, shaEnd),
+    shortSha: record.slice(shaEnd + 1, shortEnd),
+    upstreamRef: record.slice(shortEnd + 1, upstreamEnd),
+    symref: record.slice(upstreamEnd + 1, fieldEnd(record, upstreamEnd + 1)),
+  };
+}
+
+function fieldEnd(record: string, from: number): number {
+  if (from > record.length) return record.length;
+  const end = record.indexOf('\0', from);
+  return end === -1 ? record.length : end;
 }
 
 /** What follows the first `count` fields of a record (after their NULs). */
