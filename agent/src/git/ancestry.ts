@@ -25,29 +25,82 @@ export interface CommitGraph {
  * from it could be wrong.
  */
 export function parseCommitGraph(stdout: string): CommitGraph | null {
-  const lines = stdout.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  return parseRevList(stdout, false)?.graph ?? null;
+}
+
+/** `git rev-list --parents --format=…` output: the graph, and the format's line per commit. */
+export interface FormattedHistory {
+  readonly graph: CommitGraph;
+  /** The format's output for commit `id` (one line: the format must not print a newline). */
+  formatted(id: number): string;
+}
+
+/** Parses `rev-list --parents --format=<one line>` output: `commit <sha> <parents>`, then the line. */
+export function parseFormattedRevList(stdout: string): FormattedHistory | null {
+  const parsed = parseRevList(stdout, true);
+  if (parsed === null) return null;
+  const { graph, formatSpans } = parsed;
+  return { graph, formatted: (id) => stdout.slice(formatSpans[2 * id], formatSpans[2 * id + 1]) };
+}
+
+const COMMIT_HEADER = 'commit ';
+
+/**
+ * One pass over the output by offsets: a line string per commit (and per format line) would be
+ * garbage the size of the history, and scavenges of it were most of the listing's JavaScript time.
+ */
+function parseRevList(stdout: string, formatted: boolean): { graph: CommitGraph; formatSpans: Int32Array } | null {
   const ids = new Map<string, number>();
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
-    const space = line.indexOf(' ');
-    ids.set(space === -1 ? line : line.slice(0, space), index);
-  }
-  if (ids.size !== lines.length) return null;
-  const parentStart = new Int32Array(lines.length + 1);
-  const parentList: number[] = [];
-  for (let index = 0; index < lines.length; index++) {
-    parentStart[index] = parentList.length;
-    const fields = lines[index]!.split(' ');
-    for (let field = 1; field < fields.length; field++) {
-      const parent = ids.get(fields[field]!);
-      if (parent === undefined) return null;
-      parentList.push(parent);
+  const parentsAt: number[] = [];
+  const headEnds: number[] = [];
+  const formatSpans: number[] = [];
+  for (let at = 0; at < stdout.length; ) {
+    if (formatted) {
+      if (!stdout.startsWith(COMMIT_HEADER, at)) return null;
+      at += COMMIT_HEADER.length;
+    }
+    const end = lineEnd(stdout, at);
+    const shaEnd = Math.min(end, wordEnd(stdout, at));
+    ids.set(stdout.slice(at, shaEnd), headEnds.length);
+    parentsAt.push(shaEnd);
+    headEnds.push(end);
+    at = end + 1;
+    if (formatted) {
+      if (at >= stdout.length) return null;
+      const formatEnd = lineEnd(stdout, at);
+      formatSpans.push(at, formatEnd);
+      at = formatEnd + 1;
     }
   }
-  parentStart[lines.length] = parentList.length;
+  const count = headEnds.length;
+  if (ids.size !== count) return null;
+  const parentStart = new Int32Array(count + 1);
+  const parentList: number[] = [];
+  for (let index = 0; index < count; index++) {
+    parentStart[index] = parentList.length;
+    const end = headEnds[index]!;
+    for (let at = parentsAt[index]! + 1; at < end; ) {
+      const parentEnd = Math.min(end, wordEnd(stdout, at));
+      const parent = ids.get(stdout.slice(at, parentEnd));
+      if (parent === undefined) return null;
+      parentList.push(parent);
+      at = parentEnd + 1;
+    }
+  }
+  parentStart[count] = parentList.length;
   const parents = Int32Array.from(parentList);
-  return { ids, parentStart, parents, generation: generations(lines.length, parentStart, parents) };
+  const graph = { ids, parentStart, parents, generation: generations(count, parentStart, parents) };
+  return { graph, formatSpans: Int32Array.from(formatSpans) };
+}
+
+function lineEnd(text: string, from: number): number {
+  const end = text.indexOf('\n', from);
+  return end === -1 ? text.length : end;
+}
+
+function wordEnd(text: string, from: number): number {
+  const end = text.indexOf(' ', from);
+  return end === -1 ? text.length : end;
 }
 
 /** Topological levels (a root is 1), computed with an explicit stack: histories are deep. */

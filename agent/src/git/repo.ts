@@ -167,7 +167,8 @@ export async function defaultBranchHints(repo: Repo): Promise<DefaultBranchHints
   return { originHead: originHead.stdout.trim(), configured };
 }
 
-export function pickDefaultBranch(hints: DefaultBranchHints, localNames: ReadonlySet<string>): string | null {
+/** `localNames` needs only `has`: the listing answers it from its map of refs. */
+export function pickDefaultBranch(hints: DefaultBranchHints, localNames: Pick<ReadonlySet<string>, 'has'>): string | null {
   if (hints.originHead.startsWith('refs/remotes/origin/')) {
     const name = hints.originHead.slice('refs/remotes/origin/'.length);
     return localNames.has(name) ? name : `origin/${name}`;

@@ -134,6 +134,28 @@ void test('diverged histories, merges, criss-cross merges, local/missing/gone up
   await assertSameAsGit(bob);
 });
 
+void test('last-commit fields read with the history equal for-each-ref\'s: a subject over two lines, an empty message, a non-ASCII author', async (t) => {
+  const { bob } = team(t);
+  const commitWith = (message: string, author: string): void => {
+    execFileSync('git', ['commit', '-q', '--allow-empty', '--allow-empty-message', '--cleanup=verbatim', '-F', '-'], {
+      cwd: bob,
+      input: message,
+      env: { ...process.env, GIT_AUTHOR_NAME: author },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+  };
+  git(bob, 'switch', '-q', '-c', 'wrapped');
+  commitWith('a subject\nwrapped\ttabbed\n\nand a body\n', 'Zoë Ångström');
+  git(bob, 'switch', '-q', '-c', 'silent', 'main');
+  commitWith('', 'Nobody');
+  git(bob, 'switch', '-q', 'main');
+  const list = await listBranchesByWalk(await open(bob), { includeRemote: true, now: NOW });
+  const byName = new Map(list!.branches.map((branch) => [branch.name, branch]));
+  assert.deepEqual([byName.get('wrapped')!.commit.subject, byName.get('wrapped')!.commit.author], ['a subject wrapped\ttabbed', 'Zoë Ångström']);
+  assert.equal(byName.get('silent')!.commit.subject, '');
+  await assertSameAsGit(bob);
+});
+
 void test('no origin/HEAD: the default branch from init.defaultBranch; a remote default branch', async (t) => {
   const { alice, bob } = team(t);
   git(bob, 'remote', 'set-head', 'origin', '--delete');
@@ -149,6 +171,11 @@ void test('no origin/HEAD: the default branch from init.defaultBranch; a remote 
   const list = await listBranchesByWalk(await open(bob), { includeRemote: true, now: NOW });
   assert.equal(list!.defaultBranch, 'origin/trunk');
   await assertSameAsGit(bob);
+  // origin/HEAD left naming a branch the remote deleted: ignored, as for-each-ref ignores it.
+  git(bob, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/pruned');
+  const dangling = await listBranchesByWalk(await open(bob), { includeRemote: true, now: NOW });
+  assert.equal(dangling!.defaultBranch, 'main');
+  assert.equal(dangling!.branches.find((branch) => branch.name === 'main')!.merged, true);
 });
 
 void test('a shallow clone: commits at the cut have no parents, for git and for us', async (t) => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ancestry, parseCommitGraph } from '../../../agent/src/git/ancestry';
+import { Ancestry, parseCommitGraph, parseFormattedRevList } from '../../../agent/src/git/ancestry';
 
 /** A seeded generator, so a failure is reproducible. */
 function random(seed: number): () => number {
@@ -92,4 +92,16 @@ void test('output that names a parent it does not list (cut short) is refused, n
   assert.equal(parseCommitGraph('c b\nb a\n'), null);
   assert.equal(parseCommitGraph('a\na\n'), null, 'a commit listed twice is not rev-list output');
   assert.equal(parseCommitGraph('')?.ids.size, 0);
+});
+
+void test('formatted rev-list output: each commit\'s format line by id; a cut or foreign line is refused', () => {
+  const history = parseFormattedRevList('commit c b a\n3\0carol\0merge\ncommit b a\n2\0bob\0\ncommit a\n1\0al\0first one\n')!;
+  assert.deepEqual(
+    ['c', 'b', 'a'].map((sha) => history.formatted(history.graph.ids.get(sha)!)),
+    ['3\0carol\0merge', '2\0bob\0', '1\0al\0first one'],
+  );
+  assert.deepEqual([...history.graph.parents], [1, 2, 2]);
+  assert.equal(parseFormattedRevList('commit b a\n2\0bob\0x\ncommit a\n'), null, 'the last format line is missing');
+  assert.equal(parseFormattedRevList('b a\n2\0bob\0x\n'), null, 'no commit header');
+  assert.equal(parseFormattedRevList('')?.graph.ids.size, 0);
 });
