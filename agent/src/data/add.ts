@@ -59,17 +59,9 @@ async function addFile(repo: DataRepo, dataPath: string, key: string): Promise<A
     hashed = await hashAndCopyLarge(repo, file);
     repo.state.putMany([[key, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: hashed.md5 }]]);
   } else {
-    const present = await repo.cache.listAll();
-    const result = await hashFiles(repo, key, [file], {
-      onContent: (done, bytes) => {
-        if (!present.has(done.md5)) repo.cache.writeObjectSync(done.md5, bytes);
-        present.add(done.md5);
-        return undefined;
-      },
-    });
+    const result = await hashAndStore(repo, key, [file]);
     hashed = result.files[0]!;
     hashedCount = result.fresh.length;
-    await copyMissing(repo, [hashed], present);
     repo.state.putMany(result.fresh);
   }
   await linkWorkspace(repo, [hashed]);
@@ -98,27 +90,10 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   const { files: walked, fingerprint } = await walkDirectory(repo, dataPath);
   let done = 0;
   const report = (): void => onProgress?.({ path: key, files: done, totalFiles: walked.length });
-  const present = await repo.cache.listAll();
-  const writer = objectWriter(repo.cache);
-  let hashedFiles: HashResult;
-  try {
-    hashedFiles = await hashFiles(repo, key, walked, {
-      onContent: (file, bytes) => {
-        if (present.has(file.md5)) return undefined;
-        present.add(file.md5);
-        return writer.write(file.md5, bytes);
-      },
-      onHashed: () => {
-        done++;
-        if (done % 1000 === 0) report();
-      },
-    });
-    await writer.finish();
-  } finally {
-    await writer.dispose();
-  }
-  const { files, fresh } = hashedFiles;
-  await copyMissing(repo, files, present);
+  const { files, fresh } = await hashAndStore(repo, key, walked, () => {
+    done++;
+    if (done % 1000 === 0) report();
+  });
   const { md5, bytes } = directoryHash(files);
   await repo.cache.insertBytes(md5, bytes);
   repo.state.putMany(fresh);
@@ -131,6 +106,31 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   done = walked.length;
   report();
   return { path: key, pointerFile, md5, size, nfiles: files.length, hashed: fresh.length };
+}
+
+/**
+ * Hashes the files (stat cache first) and puts into the cache what it lacks: small files from the
+ * bytes just read to hash them (see object-writer.ts), the others by copy.
+ */
+async function hashAndStore(repo: DataRepo, key: string, files: readonly WorkspaceFile[], onHashed?: () => void): Promise<HashResult> {
+  const present = await repo.cache.listAll();
+  const writer = objectWriter(repo.cache);
+  let result: HashResult;
+  try {
+    result = await hashFiles(repo, key, files, {
+      onContent: (file, bytes) => {
+        if (present.has(file.md5)) return undefined;
+        present.add(file.md5);
+        return writer.write(file.md5, bytes);
+      },
+      ...(onHashed ? { onHashed } : {}),
+    });
+    await writer.finish();
+  } finally {
+    await writer.dispose();
+  }
+  await copyMissing(repo, result.files, present);
+  return result;
 }
 
 /** Copies (reflink where possible) into the cache the files it still lacks: large ones, and those the stat cache knew. */
