@@ -62,7 +62,6 @@ async function addFile(repo: DataRepo, dataPath: string, key: string): Promise<A
     const result = await hashAndStore(repo, key, [file]);
     hashed = result.files[0]!;
     hashedCount = result.fresh.length;
-    repo.state.putMany(result.fresh);
   }
   await linkWorkspace(repo, [hashed]);
   const pointerFile = await writePointer(dataPath, { md5: hashed.md5, size: hashed.size });
@@ -96,7 +95,6 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   });
   const { md5, bytes } = directoryHash(files);
   await repo.cache.insertBytes(md5, bytes);
-  repo.state.putMany(fresh);
   // The next status recognises the folder at once (in the link modes the files are replaced by
   // links below, the fingerprint no longer matches and status takes the per-file path once).
   repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(files), cacheStamp: null, missing: null });
@@ -109,8 +107,9 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
 }
 
 /**
- * Hashes the files (stat cache first) and puts into the cache what it lacks: small files from the
- * bytes just read to hash them (see object-writer.ts), the others by copy.
+ * Hashes the files (stat cache first), records them in the stat cache, and puts into the cache what
+ * it lacks: small files from the bytes just read to hash them (see object-writer.ts), the others by
+ * copy.
  */
 async function hashAndStore(repo: DataRepo, key: string, files: readonly WorkspaceFile[], onHashed?: () => void): Promise<HashResult> {
   const present = await repo.cache.listAll();
@@ -125,6 +124,9 @@ async function hashAndStore(repo: DataRepo, key: string, files: readonly Workspa
       },
       ...(onHashed ? { onHashed } : {}),
     });
+    // While the writer thread empties its queue. The stat cache says what a file's md5 is, not that
+    // the cache holds it, so it may be written before the objects are.
+    repo.state.putMany(result.fresh);
     await writer.finish();
   } finally {
     await writer.dispose();
