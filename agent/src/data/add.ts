@@ -108,29 +108,18 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
 
 /**
  * Hashes the files (stat cache first), records them in the stat cache, and puts into the cache what
- * it lacks: small files from the bytes just read to hash them (see object-writer.ts), the others by
- * copy.
+ * it lacks: small files from the bytes read to hash them (see object-writer.ts), the others by copy.
  */
 async function hashAndStore(repo: DataRepo, key: string, files: readonly WorkspaceFile[], onHashed?: () => void): Promise<HashResult> {
   const present = await repo.cache.listAll();
-  const writer = objectWriter(repo.cache);
+  const store = objectWriter(repo.cache, present);
   let result: HashResult;
   try {
-    result = await hashFiles(repo, key, files, {
-      onContent: (file, bytes) => {
-        if (present.has(file.md5)) return undefined;
-        present.add(file.md5);
-        return writer.write(file.md5, bytes);
-      },
-      ...(onHashed ? { onHashed } : {}),
-    });
-    // While the writer thread empties its queue. The stat cache says what a file's md5 is, not that
-    // the cache holds it, so it may be written before the objects are.
-    repo.state.putMany(result.fresh);
-    await writer.finish();
+    result = await hashFiles(repo, key, files, { store, ...(onHashed ? { onHashed } : {}) });
   } finally {
-    await writer.dispose();
+    await store.dispose();
   }
+  repo.state.putMany(result.fresh);
   await copyMissing(repo, result.files, present);
   return result;
 }

@@ -1,23 +1,25 @@
 /**
- * Writes the small objects of an add into the cache. The first few hundred are written on the
- * calling thread; past that a worker thread takes the rest, so that creating, writing and renaming
- * each object file (most of the kernel's time in an add of many small files) overlaps with reading
- * and hashing the next files on this thread. Every object is still written under a temporary name
- * and renamed, so an object under its final name is always complete.
+ * Hashes the small files of an add and writes those the cache lacks as objects. The first few
+ * hundred are done on the calling thread; past that a worker thread takes the rest, so that hashing
+ * and creating, writing and renaming each object file (most of the kernel's time in an add of many
+ * small files) overlap with walking and reading the next files on this thread. Every object is
+ * still written under a temporary name and renamed, so an object under its final name is always
+ * complete.
  */
 import { randomBytes } from 'node:crypto';
 import { sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Cache } from './cache';
-import { MD5_PATTERN } from './hashing';
+import { md5OfBytes } from './hashing';
 
 export interface ObjectWriter {
   /**
-   * Queues `bytes` as the object `md5` (a file's md5, not a `.dir`). The bytes are copied: the
-   * caller may reuse its buffer. Returns a promise when too much is queued: wait for it.
+   * Hashes `bytes` and stores them as an object unless the cache has it; calls `done` with the md5,
+   * now or later, in the order of the calls. The bytes are copied: the caller may reuse its buffer.
+   * Returns a promise when too much is queued: wait for it.
    */
-  write(md5: string, bytes: Uint8Array): Promise<void> | undefined;
-  /** Waits until every queued object is in the cache under its final name; throws the first failure. */
+  put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined;
+  /** Waits until every `done` was called and every object is in the cache under its final name; throws the first failure. */
   finish(): Promise<void>;
   /** Stops the worker, if any, whether or not everything was written (after a failure elsewhere). */
   dispose(): Promise<void>;
@@ -30,8 +32,9 @@ const BATCH_BYTES = 1 << 20;
 /** …with at most this many batches queued (memory stays bounded whatever the dataset's size). */
 const QUEUED_BATCHES = 8;
 
-export function objectWriter(cache: Cache, options: { writtenHere?: number } = {}): ObjectWriter {
-  return new HandOffWriter(cache, options.writtenHere ?? WRITTEN_HERE);
+/** `present`: the cache's objects (Cache.listAll); kept up to date with what is written. */
+export function objectWriter(cache: Cache, present: Set<string>, options: { writtenHere?: number } = {}): ObjectWriter {
+  return new HandOffWriter(cache, present, options.writtenHere ?? WRITTEN_HERE);
 }
 
 class HandOffWriter implements ObjectWriter {
@@ -40,17 +43,23 @@ class HandOffWriter implements ObjectWriter {
 
   constructor(
     private readonly cache: Cache,
+    private readonly present: Set<string>,
     private readonly writtenHere: number,
   ) {}
 
-  write(md5: string, bytes: Uint8Array): Promise<void> | undefined {
-    if (this.written < this.writtenHere) {
-      this.written++;
-      this.cache.writeObjectSync(md5, bytes);
-      return undefined;
+  put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined {
+    if (this.written >= this.writtenHere) {
+      this.worker ??= new WorkerWriter(this.cache.objectsRoot, this.present);
+      return this.worker.put(bytes, done);
     }
-    this.worker ??= new WorkerWriter(this.cache.objectsRoot);
-    return this.worker.write(md5, bytes);
+    this.written++;
+    const md5 = md5OfBytes(bytes);
+    if (!this.present.has(md5)) {
+      this.cache.writeObjectSync(md5, bytes);
+      this.present.add(md5);
+    }
+    done(md5);
+    return undefined;
   }
 
   async finish(): Promise<void> {
@@ -62,33 +71,41 @@ class HandOffWriter implements ObjectWriter {
   }
 }
 
-/** Main thread → worker: objects laid end to end in `bytes`; object i ends at `ends[i]`, its md5 is ids[32i, 32i+32). */
+/** Main thread → worker: objects laid end to end in `bytes`; object i ends at `ends[i]`. */
 interface Batch {
   readonly bytes: ArrayBuffer;
-  readonly ids: string;
   readonly ends: Uint32Array;
 }
 
-/** Worker → main thread, once per batch. */
-type Reply = { readonly written: number } | { readonly failed: string };
+/** Worker → main thread, once per batch: the md5s of its objects, concatenated. */
+type Reply = { readonly md5s: string } | { readonly failed: string };
 
 /**
  * The worker's code, plain JavaScript run with `eval: true`: it needs only Node's own modules, and
  * so it runs the same from the bundle, from the TypeScript sources under tsx (where a `.ts` worker
- * file would not load) and from the .vsix. Keep it in step with Cache.writeObjectSync.
+ * file would not load) and from the .vsix. Keep it in step with HandOffWriter.put and
+ * Cache.writeObjectSync.
  */
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const { hash } = require('node:crypto');
 const { mkdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
-const { objectsRoot, sep, tag } = workerData;
+const { objectsRoot, sep, tag, present: packed } = workerData;
+const present = new Set();
+for (let at = 0; at < packed.length; at += 32) present.add(packed.slice(at, at + 32));
 const madeDirs = new Set();
 let count = 0;
-parentPort.on('message', ({ bytes, ids, ends }) => {
+parentPort.on('message', ({ bytes, ends }) => {
   const all = new Uint8Array(bytes);
+  let md5s = '';
   let start = 0;
   for (let index = 0; index < ends.length; index++) {
-    const md5 = ids.slice(index * 32, index * 32 + 32);
+    const content = all.subarray(start, ends[index]);
+    start = ends[index];
+    const md5 = hash('md5', content, 'hex');
+    md5s += md5;
+    if (present.has(md5)) continue;
     const dir = objectsRoot + sep + md5.slice(0, 2);
     const target = dir + sep + md5.slice(2);
     const temporary = target + '.' + tag + (count++).toString(36) + '.tmp';
@@ -97,7 +114,7 @@ parentPort.on('message', ({ bytes, ids, ends }) => {
         mkdirSync(dir, { recursive: true });
         madeDirs.add(dir);
       }
-      writeFileSync(temporary, all.subarray(start, ends[index]));
+      writeFileSync(temporary, content);
       renameSync(temporary, target);
     } catch (error) {
       try {
@@ -108,9 +125,9 @@ parentPort.on('message', ({ bytes, ids, ends }) => {
       parentPort.postMessage({ failed: target + ': ' + error.message });
       return;
     }
-    start = ends[index];
+    present.add(md5);
   }
-  parentPort.postMessage({ written: ends.length });
+  parentPort.postMessage({ md5s });
 });
 `;
 
@@ -118,42 +135,46 @@ class WorkerWriter {
   private readonly worker: Worker;
   private batch = new Uint8Array(BATCH_BYTES);
   private used = 0;
-  private ids = '';
   private ends: number[] = [];
-  private queued = 0;
+  private callbacks: Array<(md5: string) => void> = [];
+  /** The callbacks of each batch sent and not yet answered, oldest first (the worker answers in order). */
+  private readonly sent: Array<Array<(md5: string) => void>> = [];
   private failure: Error | undefined;
   private waiting: Array<() => void> = [];
 
-  constructor(objectsRoot: string) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { objectsRoot, sep, tag: randomBytes(4).toString('hex') } });
+  constructor(
+    objectsRoot: string,
+    private readonly present: Set<string>,
+  ) {
+    const packed = [...present].filter((id) => id.length === 32).join('');
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { objectsRoot, sep, tag: randomBytes(4).toString('hex'), present: packed } });
     this.worker.on('message', (reply: Reply) => {
       if ('failed' in reply) this.fail(new Error(`could not write a cache object: ${reply.failed}`));
-      else this.queued--;
+      else this.answered(reply.md5s);
       this.wake();
     });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => {
-      if (this.queued > 0) this.fail(new Error(`the cache writer thread stopped (exit code ${code}) with objects still to write`));
+      if (this.sent.length > 0) this.fail(new Error(`the cache writer thread stopped (exit code ${code}) with objects still to write`));
     });
   }
 
-  write(md5: string, bytes: Uint8Array): Promise<void> | undefined {
+  put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    if (!MD5_PATTERN.test(md5)) throw new Error(`not a file md5: ${JSON.stringify(md5)}`);
     if (this.used + bytes.length > this.batch.length) {
       this.send();
       if (bytes.length > this.batch.length) this.batch = new Uint8Array(bytes.length);
     }
     this.batch.set(bytes, this.used);
     this.used += bytes.length;
-    this.ids += md5;
     this.ends.push(this.used);
-    return this.queued >= QUEUED_BATCHES ? this.until(() => this.queued < QUEUED_BATCHES) : undefined;
+    this.callbacks.push(done);
+    return this.sent.length >= QUEUED_BATCHES ? this.until(() => this.sent.length < QUEUED_BATCHES) : undefined;
   }
 
   async finish(): Promise<void> {
     this.send();
-    await this.until(() => this.queued === 0);
+    await this.until(() => this.sent.length === 0);
   }
 
   async dispose(): Promise<void> {
@@ -163,13 +184,26 @@ class WorkerWriter {
   /** Hands the current batch over (its memory moves to the worker) and starts a new one. */
   private send(): void {
     if (this.ends.length === 0) return;
-    const batch: Batch = { bytes: this.batch.buffer, ids: this.ids, ends: Uint32Array.from(this.ends) };
+    const batch: Batch = { bytes: this.batch.buffer, ends: Uint32Array.from(this.ends) };
     this.worker.postMessage(batch, [batch.bytes]);
-    this.queued++;
+    this.sent.push(this.callbacks);
     this.batch = new Uint8Array(BATCH_BYTES);
     this.used = 0;
-    this.ids = '';
     this.ends = [];
+    this.callbacks = [];
+  }
+
+  private answered(md5s: string): void {
+    const callbacks = this.sent.shift() ?? [];
+    for (let index = 0; index < callbacks.length; index++) {
+      const md5 = md5s.slice(index * 32, index * 32 + 32);
+      this.present.add(md5);
+      try {
+        callbacks[index]!(md5);
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    }
   }
 
   private until(ready: () => boolean): Promise<void> {

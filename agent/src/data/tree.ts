@@ -10,6 +10,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors';
 import { mapLimit, yielder } from './concurrency';
 import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
+import type { ObjectWriter } from './object-writer';
 import type { DataRepo } from './repo';
 import { sameStat, type StatEntry, type StatKey } from './stat-cache';
 
@@ -135,11 +136,10 @@ class FingerprintBuilder {
 
 export interface HashOptions {
   /**
-   * Called with the bytes of each small file that had to be read, before the next is read: add
-   * fills the cache from them. `bytes` is a view of a buffer reused for the next file. A promise
-   * returned is waited for before the next file.
+   * Hashes the small files that have to be read, and stores them (add): the bytes go to it instead
+   * of being hashed here.
    */
-  readonly onContent?: (file: HashedFile, bytes: Buffer) => Promise<void> | undefined;
+  readonly store?: ObjectWriter;
   readonly onHashed?: (file: WorkspaceFile) => void;
 }
 
@@ -182,11 +182,16 @@ export async function hashFiles(repo: DataRepo, datasetKey: string, files: reado
     const waiting = pause();
     if (waiting) await waiting;
     const bytes = reader.read(file);
-    const done = record(file, key, md5OfBytes(bytes));
-    hashed[index] = done;
-    const accepted = options.onContent?.(done, bytes);
+    if (!options.store) {
+      hashed[index] = record(file, key, md5OfBytes(bytes));
+      continue;
+    }
+    const accepted = options.store.put(bytes, (md5) => {
+      hashed[index] = record(file, key, md5);
+    });
     if (accepted) await accepted;
   }
+  await options.store?.finish();
   await mapLimit(large, PARALLEL_IO, async (index) => {
     const file = files[index]!;
     const { md5 } = await md5OfFile(file.absolute);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Cache } from '../../../agent/src/data/cache';
@@ -24,17 +24,20 @@ function cachedObjects(cache: Cache): Map<string, Buffer> {
 }
 
 void describe('the object writer', () => {
-  void test('writes objects here, then through the worker, every one complete under its own name', async (t) => {
+  void test('hashes and writes objects here, then through the worker: every md5 in order, every object complete under its own name', async (t) => {
     const cache = new Cache(join(tempDir(t), 'cache'));
-    const writer = objectWriter(cache, { writtenHere: 3 });
-    // Sizes around a batch (1 MiB): small ones, one larger than a batch, one that closes a batch.
-    const contents = [...Array.from({ length: 200 }, (_, index) => randomBytes(index * 37)), randomBytes((1 << 20) + 5), randomBytes(1 << 20), Buffer.alloc(0)];
+    const writer = objectWriter(cache, new Set(), { writtenHere: 3 });
+    // Sizes around a batch (1 MiB): small ones, one larger than a batch, one that fills a batch,
+    // an empty one, and contents seen before (stored once, reported each time).
+    const unique = [...Array.from({ length: 200 }, (_, index) => randomBytes(index * 37)), randomBytes((1 << 20) + 5), randomBytes(1 << 20), Buffer.alloc(0)];
+    const contents = [...unique, unique[0]!, unique[150]!, unique[201]!];
+    const reported: string[] = [];
     const reused = Buffer.alloc((2 << 20) + 8);
     try {
       for (const content of contents) {
         // The caller's buffer is reused straight away: the writer must have copied what it needs.
         content.copy(reused);
-        const pending = writer.write(md5OfBytes(content), reused.subarray(0, content.length));
+        const pending = writer.put(reused.subarray(0, content.length), (md5) => reported.push(md5));
         reused.fill(0xee);
         if (pending) await pending;
       }
@@ -42,19 +45,37 @@ void describe('the object writer', () => {
     } finally {
       await writer.dispose();
     }
-    const expected = new Map(contents.map((content) => [md5OfBytes(content), content]));
+    assert.deepEqual(reported, contents.map((content) => md5OfBytes(content)));
+    const expected = new Map(unique.map((content) => [md5OfBytes(content), content]));
     const written = cachedObjects(cache);
     assert.deepEqual([...written.keys()].sort(), [...expected.keys()].sort(), 'one file per object, no temporary file left');
     for (const [md5, bytes] of written) assert.ok(bytes.equals(expected.get(md5)!), md5);
   });
 
+  void test('objects the cache already has are not written again, here or by the worker', async (t) => {
+    const cache = new Cache(join(tempDir(t), 'cache'));
+    const contents = Array.from({ length: 6 }, (_, index) => Buffer.from(`object ${index}`));
+    const present = new Set(contents.map((content) => md5OfBytes(content)));
+    const writer = objectWriter(cache, present, { writtenHere: 3 });
+    try {
+      for (const content of contents) await writer.put(content, () => {});
+      await writer.finish();
+    } finally {
+      await writer.dispose();
+    }
+    assert.equal(existsSync(cache.root), false, 'nothing written: the cache was said to hold every object');
+  });
+
   void test('a write the worker cannot make fails finish, naming the object', async (t) => {
     const root = tempDir(t);
     writeFileSync(join(root, 'cache'), 'a file where the cache folder should be');
-    const writer = objectWriter(new Cache(join(root, 'cache')), { writtenHere: 0 });
+    const writer = objectWriter(new Cache(join(root, 'cache')), new Set(), { writtenHere: 0 });
     const content = Buffer.from('some bytes');
     try {
-      assert.equal(writer.write(md5OfBytes(content), content), undefined);
+      assert.equal(
+        writer.put(content, () => {}),
+        undefined,
+      );
       await assert.rejects(writer.finish(), new RegExp(`could not write a cache object: .*${md5OfBytes(content).slice(2)}`));
     } finally {
       await writer.dispose();
