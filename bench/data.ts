@@ -6,21 +6,20 @@
  *   (c) `mlw data status` of an unchanged 100,000-file dataset (≤ 1.0 s);
  *   (d) `mlw data push` to a directory remote then `mlw data pull` into a fresh clone, 15,000 files,
  *       against `cp -r` of the same tree out and back (≤ 2.0×).
- * Every figure is a whole `mlw` command (the agent bundled by esbuild into bench/.work/, as
- * scripts/build.mjs bundles dist/agent.js), cold cache for add (the cache and stat cache emptied
- * before each round), warm page cache for everyone. The data lives in a temp folder that is
- * deleted at the end. Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d]
+ * Every figure is a whole `mlw` command as users run it: `node bin/mlw.js` (with its V8 code cache)
+ * over dist/, which this script builds first (scripts/build.mjs); cold cache for add (a new cache
+ * and stat cache each round), warm page cache for everyone. The data lives in a temp folder that
+ * is deleted at the end. Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { median } from './measure';
 
 const repoRoot = resolve(import.meta.dirname, '..');
-const bundle = join(repoRoot, 'bench', '.work', 'data-mlw.js');
+const cli = join(repoRoot, 'bin', 'mlw.js');
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -37,7 +36,7 @@ function time(command: string, args: readonly string[], cwd: string): number {
   return elapsed;
 }
 
-const mlw = (args: readonly string[], cwd: string): number => time(process.execPath, [bundle, ...args], cwd);
+const mlw = (args: readonly string[], cwd: string): number => time(process.execPath, [cli, ...args], cwd);
 
 function resetCache(root: string): void {
   rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
@@ -69,18 +68,8 @@ function report(title: string, lines: string[]): void {
   process.stdout.write(`\n### ${title}\n${lines.map((line) => `- ${line}`).join('\n')}\n`);
 }
 
-async function main(): Promise<void> {
-  mkdirSync(join(repoRoot, 'bench', '.work'), { recursive: true });
-  await build({
-    entryPoints: [join(repoRoot, 'agent', 'src', 'main.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    external: ['vscode', 'better-sqlite3', 'pg-native', 'cpu-features', 'ssh2', 'dockerode'],
-  });
+function main(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' });
   const base = mkdtempSync(join(tmpdir(), 'mlw-bench-data-'));
   process.stdout.write(`rounds: ${rounds}; work folder ${base} (deleted at the end)\n`);
   try {
@@ -179,4 +168,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main();

@@ -4,18 +4,18 @@
  * the user chose, where (as with DVC) each file is replaced by a link to its read-only cache object.
  */
 import { constants } from 'node:fs';
-import { renameSync, writeFileSync } from 'node:fs';
 import { copyFile, link, lstat, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { temporaryName } from './cache';
-import { mapLimit, yielder } from './concurrency';
+import { mapLimit } from './concurrency';
 import { directoryHash, md5OfFile } from './hashing';
 import { ignoreInGit } from './gitignore';
 import { writePointer } from './pointer';
 import type { DataRepo } from './repo';
 import { checkRelpath } from './safety';
-import { hashFiles, packObjects, walkDirectory, type HashedFile, type WorkspaceFile } from './tree';
+import { objectWriter } from './object-writer';
+import { hashFiles, packObjects, walkDirectory, type HashedFile, type HashResult, type WorkspaceFile } from './tree';
 
 export interface AddResult {
   readonly path: string;
@@ -59,11 +59,9 @@ async function addFile(repo: DataRepo, dataPath: string, key: string): Promise<A
     hashed = await hashAndCopyLarge(repo, file);
     repo.state.putMany([[key, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: hashed.md5 }]]);
   } else {
-    const result = await hashFiles(repo, key, [file], { keepBytes: true });
+    const result = await hashAndStore(repo, key, [file]);
     hashed = result.files[0]!;
     hashedCount = result.fresh.length;
-    await storeFiles(repo, [hashed]);
-    repo.state.putMany(result.fresh);
   }
   await linkWorkspace(repo, [hashed]);
   const pointerFile = await writePointer(dataPath, { md5: hashed.md5, size: hashed.size });
@@ -91,17 +89,12 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   const { files: walked, fingerprint } = await walkDirectory(repo, dataPath);
   let done = 0;
   const report = (): void => onProgress?.({ path: key, files: done, totalFiles: walked.length });
-  const { files, fresh } = await hashFiles(repo, key, walked, {
-    keepBytes: true,
-    onHashed: () => {
-      done++;
-      if (done % 1000 === 0) report();
-    },
+  const { files, fresh } = await hashAndStore(repo, key, walked, () => {
+    done++;
+    if (done % 1000 === 0) report();
   });
-  await storeFiles(repo, files);
   const { md5, bytes } = directoryHash(files);
   await repo.cache.insertBytes(md5, bytes);
-  repo.state.putMany(fresh);
   // The next status recognises the folder at once (in the link modes the files are replaced by
   // links below, the fingerprint no longer matches and status takes the per-file path once).
   repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(files), cacheStamp: null, missing: null });
@@ -114,31 +107,27 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
 }
 
 /**
- * Puts every file's content in the cache: from the bytes already read in one synchronous loop (see
- * concurrency.ts yielder), the others by reflink/copy several at a time.
+ * Hashes the files (stat cache first), records them in the stat cache, and puts into the cache what
+ * it lacks: small files from the bytes read to hash them (see object-writer.ts), the others by copy.
  */
-async function storeFiles(repo: DataRepo, files: HashedFile[]): Promise<void> {
+async function hashAndStore(repo: DataRepo, key: string, files: readonly WorkspaceFile[], onHashed?: () => void): Promise<HashResult> {
   const present = await repo.cache.listAll();
-  const pause = yielder();
-  const toCopy: HashedFile[] = [];
-  for (const file of files) {
-    const bytes = file.bytes;
-    file.bytes = undefined;
-    if (present.has(file.md5)) continue;
-    if (!bytes) {
-      toCopy.push(file);
-      continue;
-    }
-    present.add(file.md5);
-    await repo.cache.ensureParent(file.md5);
-    const target = repo.cache.pathOf(file.md5);
-    const temporary = temporaryName(target);
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, target);
-    const waiting = pause();
-    if (waiting) await waiting;
+  const store = objectWriter(repo.cache, present);
+  let result: HashResult;
+  try {
+    result = await hashFiles(repo, key, files, { store, ...(onHashed ? { onHashed } : {}) });
+  } finally {
+    await store.dispose();
   }
-  await mapLimit(toCopy, 32, async (file) => {
+  repo.state.putMany(result.fresh);
+  await copyMissing(repo, result.files, present);
+  return result;
+}
+
+/** Copies (reflink where possible) into the cache the files it still lacks: large ones, and those the stat cache knew. */
+async function copyMissing(repo: DataRepo, files: readonly HashedFile[], present: Set<string>): Promise<void> {
+  const missing = files.filter((file) => !present.has(file.md5));
+  await mapLimit(missing, 32, async (file) => {
     if (present.has(file.md5)) return;
     present.add(file.md5);
     await repo.cache.insertFile(file.absolute, file.md5);

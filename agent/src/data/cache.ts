@@ -5,7 +5,7 @@
  * falls back to a copy), or by copy; the hardlink and symlink modes then link the workspace to it.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, renameSync } from 'node:fs';
+import { constants, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { UserError } from '../errors';
@@ -100,6 +100,35 @@ export class Cache {
       this.madeDirs.add(dir);
     }
     return dir;
+  }
+
+  private ensureParentSync(md5: string): void {
+    const dir = `${this.objectsRoot}${sep}${md5.slice(0, 2)}`;
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+  }
+
+  /**
+   * Writes `bytes` as object `md5` (under a temporary name, then renamed), synchronously: for files
+   * of a few KiB a libuv round trip per call costs more than the calls themselves.
+   */
+  writeObjectSync(md5: string, bytes: Uint8Array): void {
+    this.ensureParentSync(md5);
+    const target = this.pathOf(md5);
+    const temporary = temporaryName(target);
+    try {
+      writeFileSync(temporary, bytes);
+      renameSync(temporary, target);
+    } catch (error) {
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // the error that matters is the one thrown below
+      }
+      throw error;
+    }
   }
 
   /** Puts a copy (reflink where possible) of `source` into the cache as `md5`, unless it is there. */
