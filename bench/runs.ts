@@ -60,14 +60,22 @@ async function startupOverhead(rounds: number): Promise<Startup> {
       times.docker.push(timeCommand('docker', dockerArgs, root));
       times.alone.push(timeCommand(process.execPath, mlwArgs, root, alone));
     }
+    // The timing loop is synchronous: the agent's log is read once it has stopped.
+    await stop(agent.child);
     const handedOff = agent.log().match(/handed-off `mlw run --cmd true --env box` exited 0/g)?.length ?? 0;
     if (handedOff !== rounds + 1) throw new Error(`the resident agent carried out ${handedOff} of ${rounds + 1} runs: ${agent.log()}`);
     return { resident: median(times.resident), alone: median(times.alone), docker: median(times.docker) };
   } finally {
-    agent.child.kill('SIGTERM');
-    await once(agent.child, 'exit');
+    await stop(agent.child);
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /** `mlw agent --serve` in `root`, once it says it serves. */
