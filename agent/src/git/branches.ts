@@ -19,7 +19,7 @@
 import type { Branch, BranchList } from '../../../schemas/protocol/git';
 import { Ancestry, parseFormattedRevList, type FormattedHistory } from './ancestry';
 import { relativeDate } from './relative-date';
-import { configValue, defaultBranch, headState, pickDefaultBranch, readGit, type DefaultBranchHints, type Repo } from './repo';
+import { configValue, defaultBranchHints, headState, pickDefaultBranch, readGit, type DefaultBranchHints, type Repo } from './repo';
 import { GitCommandError } from './runner';
 
 /** What the walk's listing asks per ref: none of these makes git read the commit. */
@@ -229,10 +229,21 @@ async function mergedIntoDefault(repo: Repo, patterns: readonly string[]): Promi
       .filter((line) => line.startsWith('refs/heads/'))
       .map((line) => line.slice('refs/heads/'.length)),
   );
-  const defaultName = await defaultBranch(repo, localNames);
+  const hints = await defaultBranchHints(repo);
+  let defaultName = pickDefaultBranch(hints, localNames);
+  if (defaultName !== null && !localNames.has(defaultName) && !(await commitExists(repo, `refs/remotes/${defaultName}`))) {
+    // origin/HEAD names a branch the remote deleted: decided as if it were absent (as the walk
+    // does), since `--merged` of a missing ref fails the whole listing.
+    defaultName = pickDefaultBranch({ ...hints, originHead: '' }, localNames);
+  }
   if (defaultName === null) return { defaultName, merged: null };
   const fullRef = localNames.has(defaultName) ? `refs/heads/${defaultName}` : `refs/remotes/${defaultName}`;
   return { defaultName, merged: await mergedRefs(repo, fullRef, patterns) };
+}
+
+async function commitExists(repo: Repo, fullRef: string): Promise<boolean> {
+  const { stdout } = await readGit(repo, ['rev-parse', '-q', '--verify', '--end-of-options', `${fullRef}^{commit}`], { okCodes: [1] });
+  return stdout.trim() !== '';
 }
 
 async function mergedRefs(repo: Repo, fullRef: string, patterns: readonly string[]): Promise<Set<string>> {

@@ -176,6 +176,13 @@ void test('no origin/HEAD: the default branch from init.defaultBranch; a remote 
   const dangling = await listBranchesByWalk(await open(bob), { includeRemote: true, now: NOW });
   assert.equal(dangling!.defaultBranch, 'main');
   assert.equal(dangling!.branches.find((branch) => branch.name === 'main')!.merged, true);
+  // Git's own listing (long histories go there) ignores it too, rather than failing on --merged.
+  const danglingFromGit = await listBranchesFromGit(await open(bob), { includeRemote: true, now: NOW });
+  assert.equal(danglingFromGit.defaultBranch, 'main');
+  assert.deepEqual(
+    danglingFromGit.branches.map((branch) => [branch.name, branch.merged]),
+    dangling!.branches.map((branch) => [branch.name, branch.merged]),
+  );
 });
 
 void test('a shallow clone: commits at the cut have no parents, for git and for us', async (t) => {
