@@ -5,11 +5,11 @@
  * (fingerprintDirectory), and different after any change to a file's name, inode, mtime or size.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openDataRepo, type DataRepo } from '../../../agent/src/data/repo';
-import { fingerprintDirectory, walkDirectory } from '../../../agent/src/data/tree';
+import { fingerprintDirectory, hashFiles, walkDirectory } from '../../../agent/src/data/tree';
 import { awkwardTree, quietLog, tempDir, writeTree } from './fixture';
 
 const oddNames: Record<string, string> = {
@@ -79,5 +79,15 @@ void describe('the workspace walk', () => {
     mkdirSync(join(data, 'empty folder', 'another'));
     const [walked] = await fingerprints(repo, data);
     assert.ok(seen.has(walked), 'an empty folder is not part of the fingerprint');
+  });
+
+  void test('a file that grew or shrank after the walk is refused, not hashed as it was walked', async (t) => {
+    const { repo, data } = await awkwardWorkspace(t);
+    const { files } = await walkDirectory(repo, data);
+    appendFileSync(join(data, 'top.csv'), '3,4\n');
+    await assert.rejects(hashFiles(repo, 'data', files), /top\.csv changed while it was being hashed/);
+    const again = await walkDirectory(repo, data);
+    writeFileSync(join(data, 'with space', 'file name.txt'), 'sp');
+    await assert.rejects(hashFiles(repo, 'data', again.files), /file name\.txt changed while it was being hashed/);
   });
 });
