@@ -15,7 +15,7 @@ import { writePointer } from './pointer';
 import type { DataRepo } from './repo';
 import { checkRelpath } from './safety';
 import { objectWriter } from './object-writer';
-import { hashFiles, packObjects, walkDirectory, type HashedFile, type HashResult, type WorkspaceFile } from './tree';
+import { FileHasher, packObjects, walkDirectory, type HashedFile, type HashResult, type WorkspaceFile } from './tree';
 
 export interface AddResult {
   readonly path: string;
@@ -28,7 +28,13 @@ export interface AddResult {
 }
 
 export interface AddProgress {
-  (event: { readonly path: string; readonly files: number; readonly totalFiles: number }): void;
+  (event: {
+    readonly path: string;
+    readonly files: number;
+    /** Files found so far: it grows while the walk goes on (files are hashed as they are found). */
+    readonly totalFiles: number;
+    readonly done: boolean;
+  }): void;
 }
 
 /** Above this size a file is copied into the cache while it is hashed (two cores, two jobs). */
@@ -59,7 +65,10 @@ async function addFile(repo: DataRepo, dataPath: string, key: string): Promise<A
     hashed = await hashAndCopyLarge(repo, file);
     repo.state.putMany([[key, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: hashed.md5 }]]);
   } else {
-    const result = await hashAndStore(repo, key, [file]);
+    const result = await hashAndStore(repo, key, async (hasher) => {
+      const waiting = hasher.take(file);
+      if (waiting) await waiting;
+    });
     hashed = result.files[0]!;
     hashedCount = result.fresh.length;
   }
@@ -86,10 +95,20 @@ async function hashAndCopyLarge(repo: DataRepo, file: WorkspaceFile): Promise<Ha
 }
 
 async function addDirectory(repo: DataRepo, dataPath: string, key: string, onProgress?: AddProgress): Promise<AddResult> {
-  const { files: walked, fingerprint } = await walkDirectory(repo, dataPath);
+  let found = 0;
   let done = 0;
-  const report = (): void => onProgress?.({ path: key, files: done, totalFiles: walked.length });
-  const { files, fresh } = await hashAndStore(repo, key, walked, () => {
+  let walked = false;
+  const report = (): void => onProgress?.({ path: key, files: done, totalFiles: found, done: walked && done === found });
+  // Files are read and handed to the object writer as the walk finds them, so that its thread
+  // creates objects during the walk rather than after it.
+  const { walk, files, fresh } = await hashAndStore(repo, key, async (hasher) => {
+    const result = await walkDirectory(repo, dataPath, (file) => {
+      found++;
+      return hasher.take(file);
+    });
+    walked = true;
+    return result;
+  }, () => {
     done++;
     if (done % 1000 === 0) report();
   });
@@ -97,31 +116,40 @@ async function addDirectory(repo: DataRepo, dataPath: string, key: string, onPro
   await repo.cache.insertBytes(md5, bytes);
   // The next status recognises the folder at once (in the link modes the files are replaced by
   // links below, the fingerprint no longer matches and status takes the per-file path once).
-  repo.state.putFolderMemo(key, { fingerprint, md5, objects: packObjects(files), cacheStamp: null, missing: null });
+  repo.state.putFolderMemo(key, { fingerprint: walk.fingerprint, md5, objects: packObjects(files), cacheStamp: null, missing: null });
   await linkWorkspace(repo, files);
   const size = files.reduce((total, file) => total + file.size, 0);
   const pointerFile = await writePointer(dataPath, { md5, size, nfiles: files.length });
-  done = walked.length;
+  done = found;
   report();
   return { path: key, pointerFile, md5, size, nfiles: files.length, hashed: fresh.length };
 }
 
 /**
- * Hashes the files (stat cache first), records them in the stat cache, and puts into the cache what
- * it lacks: small files from the bytes read to hash them (see object-writer.ts), the others by copy.
+ * Hashes the files `feed` gives the hasher (stat cache first), records them in the stat cache, and
+ * puts into the cache what it lacks: small files from the bytes read to hash them (see
+ * object-writer.ts), the others by copy.
  */
-async function hashAndStore(repo: DataRepo, key: string, files: readonly WorkspaceFile[], onHashed?: () => void): Promise<HashResult> {
+async function hashAndStore<T>(
+  repo: DataRepo,
+  key: string,
+  feed: (hasher: FileHasher) => Promise<T>,
+  onHashed?: () => void,
+): Promise<HashResult & { readonly walk: T }> {
   const present = await repo.cache.listAll();
   const store = objectWriter(repo.cache, present);
+  let walk: T;
   let result: HashResult;
   try {
-    result = await hashFiles(repo, key, files, { store, ...(onHashed ? { onHashed } : {}) });
+    const hasher = new FileHasher(repo, key, { store, ...(onHashed ? { onHashed } : {}) });
+    walk = await feed(hasher);
+    result = await hasher.finish();
   } finally {
     await store.dispose();
   }
   repo.state.putMany(result.fresh);
   await copyMissing(repo, result.files, present);
-  return result;
+  return { ...result, walk };
 }
 
 /** Copies (reflink where possible) into the cache the files it still lacks: large ones, and those the stat cache knew. */

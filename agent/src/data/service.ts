@@ -81,7 +81,7 @@ export class DataService {
       for (const path of this.resolvePaths(paths)) {
         results.push(
           await addPath(repo, path, (event) =>
-            onProgress?.({ operation: 'add', files: event.files, totalFiles: event.totalFiles, bytes: 0, totalBytes: null, bytesPerSecond: 0, done: event.files === event.totalFiles }),
+            onProgress?.({ operation: 'add', files: event.files, totalFiles: event.totalFiles, bytes: 0, totalBytes: null, bytesPerSecond: 0, done: event.done }),
           ),
         );
       }

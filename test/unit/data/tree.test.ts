@@ -5,11 +5,12 @@
  * (fingerprintDirectory), and different after any change to a file's name, inode, mtime or size.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openDataRepo, type DataRepo } from '../../../agent/src/data/repo';
-import { fingerprintDirectory, walkDirectory } from '../../../agent/src/data/tree';
+import { objectWriter } from '../../../agent/src/data/object-writer';
+import { FileHasher, fingerprintDirectory, hashFiles, walkDirectory } from '../../../agent/src/data/tree';
 import { awkwardTree, quietLog, tempDir, writeTree } from './fixture';
 
 const oddNames: Record<string, string> = {
@@ -79,5 +80,44 @@ void describe('the workspace walk', () => {
     mkdirSync(join(data, 'empty folder', 'another'));
     const [walked] = await fingerprints(repo, data);
     assert.ok(seen.has(walked), 'an empty folder is not part of the fingerprint');
+  });
+
+  void test('a file that grew or shrank after the walk is refused, not hashed as it was walked', async (t) => {
+    const { repo, data } = await awkwardWorkspace(t);
+    const { files } = await walkDirectory(repo, data);
+    appendFileSync(join(data, 'top.csv'), '3,4\n');
+    await assert.rejects(hashFiles(repo, 'data', files), /top\.csv changed while it was being hashed/);
+    const again = await walkDirectory(repo, data);
+    writeFileSync(join(data, 'with space', 'file name.txt'), 'sp');
+    await assert.rejects(hashFiles(repo, 'data', again.files), /file name\.txt changed while it was being hashed/);
+  });
+  void test('hashing files as the walk finds them (add) gives what walking and then hashing gives', async (t) => {
+    const { repo, data } = await awkwardWorkspace(t);
+    const many: Record<string, string> = {};
+    for (let index = 0; index < 300; index++) many[`many/f${index}.txt`] = `file ${index % 290}\n`.repeat(index % 7);
+    writeTree(data, many);
+    // Above the small-file size: streamed after the walk, in its own place in the results.
+    writeFileSync(join(data, 'large.bin'), Buffer.alloc(5 << 20, 7));
+    // A file the stat cache knows: its recorded md5 is taken, not its bytes'.
+    const known = statSync(join(data, 'top.csv'));
+    repo.state.putMany([['data/top.csv', { ino: known.ino, mtimeMs: known.mtimeMs, size: known.size, md5: 'f'.repeat(32) }]]);
+
+    const walked = await walkDirectory(repo, data);
+    const expected = await hashFiles(repo, 'data', walked.files);
+    // writtenHere: 2, so that most objects go through the worker thread.
+    const store = objectWriter(repo.cache, await repo.cache.listAll(), { writtenHere: 2 });
+    try {
+      const hasher = new FileHasher(repo, 'data', { store });
+      const streamed = await walkDirectory(repo, data, (file) => hasher.take(file));
+      const result = await hasher.finish();
+      assert.equal(streamed.fingerprint, walked.fingerprint);
+      assert.deepEqual(streamed.files, walked.files);
+      assert.deepEqual(result.files, expected.files);
+      assert.deepEqual(result.fresh, expected.fresh);
+    } finally {
+      await store.dispose();
+    }
+    assert.equal(expected.files.find((file) => file.relpath === 'top.csv')?.md5, 'f'.repeat(32));
+    assert.ok(expected.fresh.some(([key]) => key === 'data/large.bin'));
   });
 });
