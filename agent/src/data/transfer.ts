@@ -6,6 +6,7 @@
  * running the command again moves only what is still missing.
  */
 import { statSync } from 'node:fs';
+import { sep } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { TransferResult } from '../../../schemas/protocol/data';
 import { mapLimit, yielder } from './concurrency';
@@ -13,6 +14,7 @@ import { md5OfBytes } from './hashing';
 import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
+import { alongside, runInThread, shareOut, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 /**
@@ -126,16 +128,19 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
       failed.push({ md5: id, error: (error as Error).message });
     }
   };
+  const counted = (size: number): void => {
+    bytes += size;
+    meter.objectDone(size);
+  };
   const sendSmall = (id: string, size: number): void => {
     try {
       remote.uploadSmallSync!(repo.cache.pathOf(id), id);
-      bytes += size;
-      meter.objectDone(size);
+      counted(size);
     } catch (error) {
       failed.push({ md5: id, error: (error as Error).message });
     }
   };
-  const rest = remote.uploadSmallSync ? await inSyncLoop(missingFiles, sizes, sendSmall, options.signal) : missingFiles;
+  const rest = remote.uploadSmallSync ? await sendSmallAlongside(repo, remote, missingFiles, sizes, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
   await mapLimit(rest, remote.parallelism, send);
   // A listing goes up only when all its files did: a remote never lists what it lacks.
   if (failed.length === 0) await mapLimit(missingDirs, remote.parallelism, send);
@@ -150,13 +155,47 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   };
 }
 
+interface SmallSends {
+  /** Uploads one small object on this thread, and counts it. */
+  readonly sendSmall: (id: string, size: number) => void;
+  /** Counts one small object the second thread uploaded. */
+  readonly counted: (size: number) => void;
+  readonly failed: TransferResult['failed'];
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Pushes the small objects among `ids`: on this thread and, for many, every other one on a second
+ * thread. Returns the others, for the general path.
+ */
+async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], sizes: ReadonlyMap<string, number>, options: SmallSends): Promise<string[]> {
+  const small = (id: string): boolean => (sizes.get(id) ?? SMALL_OBJECT) < SMALL_OBJECT;
+  const objectsRoot = remote.objectsRoot;
+  const { mine, theirs, claim } = shareOut(ids, (id) => objectsRoot !== undefined && small(id));
+  const run =
+    theirs.length === 0 || objectsRoot === undefined
+      ? undefined
+      : runInThread({ kind: 'copy', sources: theirs.map((id) => repo.cache.pathOf(id)), targets: theirs.map((id) => `${objectsRoot}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`) }, claim, (results) => {
+          for (const result of results) {
+            const id = theirs[result.index]!;
+            if ('error' in result) options.failed.push({ md5: id, error: result.error });
+            else options.counted(sizes.get(id) ?? 0);
+          }
+        });
+  let rest: string[] = [];
+  await alongside(run, async () => {
+    rest = await inSyncLoop(mine, sizes, options.sendSmall, options.signal);
+  });
+  return rest;
+}
+
 /**
  * Runs `move` on every id whose size is known and small, synchronously, yielding to the event loop
  * every 256 objects and stopping there when `signal` is aborted. Returns the other ids, for the
  * general (asynchronous) path.
  */
 async function inSyncLoop(
-  ids: readonly string[],
+  ids: Iterable<string>,
   sizes: ReadonlyMap<string, number> | undefined,
   move: (id: string, size: number) => void,
   signal: AbortSignal | undefined,
@@ -244,8 +283,34 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
     bytes += object.length;
     meter.objectDone(object.length);
   };
+  const fromThread = (id: string, result: ThreadResult): void => {
+    if ('large' in result) {
+      large.push(id);
+      return;
+    }
+    attempted++;
+    if ('corrupt' in result) failed.push({ md5: id, error: corrupt(result.corrupt) });
+    else if ('error' in result) failed.push({ md5: id, error: result.error });
+    else if ('bytes' in result) {
+      present.add(id);
+      options.verified?.add(id, result.bytes);
+      transferred++;
+      bytes += result.bytes.length;
+      meter.objectDone(result.bytes.length);
+    }
+  };
   const fetchAll = async (ids: readonly string[]): Promise<void> => {
-    if (remote.readSmallSync) await inSyncLoop(ids, undefined, getSmall, options.signal);
+    if (remote.readSmallSync) {
+      // Listings stay on this thread: the thread checks plain md5 names.
+      const { mine, theirs, claim } = shareOut(ids, (id) => remote.objectsRoot !== undefined && !id.endsWith('.dir'));
+      const run =
+        theirs.length === 0
+          ? undefined
+          : runInThread({ kind: 'fetch', ids: theirs, remoteRoot: remote.objectsRoot!, cacheRoot: repo.cache.objectsRoot, limit: SMALL_OBJECT }, claim, (results) => {
+              for (const result of results) fromThread(theirs[result.index]!, result);
+            });
+      await alongside(run, () => inSyncLoop(mine, undefined, getSmall, options.signal).then(() => undefined));
+    }
     await mapLimit(remote.readSmallSync ? large.splice(0) : ids, remote.parallelism, get);
   };
   // Listings first: they say which files a folder needs.

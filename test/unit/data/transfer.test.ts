@@ -33,13 +33,16 @@ function remoteConfig(remote: string, cacheType?: string): string {
   return `[core]\n    remote = store\n${cacheType ? `[cache]\n    type = ${cacheType}\n` : ''}['remote "store"']\n    url = ${remote}\n`;
 }
 
-/** A dataset of awkward names, 300 files of 1–9 KiB (past one yield of the loops and one 1 MiB slab), duplicates, and one large file. */
+/**
+ * A dataset of awkward names, 1,200 files of 1–9 KiB (enough for the second thread, past a yield of
+ * the loops and several 1 MiB slabs), duplicates, and one large file.
+ */
 async function pushedDataset(t: { after: (fn: () => void) => void }): Promise<{ root: string; remote: string; service: DataService }> {
   const root = tempDir(t);
   const remote = join(tempDir(t, 'mlw-remote-'), 'store');
   writeTree(join(root, 'data'), awkwardTree);
   mkdirSync(join(root, 'data', 'many'), { recursive: true });
-  for (let index = 0; index < 300; index++) writeFileSync(join(root, 'data', 'many', `f${index}.bin`), randomBytes(1024 + ((index * 997) % 8192)));
+  for (let index = 0; index < 1200; index++) writeFileSync(join(root, 'data', 'many', `f${index}.bin`), randomBytes(1024 + ((index * 997) % 8192)));
   writeTree(join(root, 'data'), { 'copy/a.txt': 'same bytes', 'copy/b.txt': 'same bytes' });
   writeFileSync(join(root, 'data', 'large.bin'), randomBytes((4 << 20) + 5));
   writeTree(root, { '.dvc/config': remoteConfig(remote) });
@@ -71,6 +74,29 @@ void describe('transfers through a directory remote', () => {
     assert.equal(again.transferred, 0);
   });
 
+  void test('a cancelled push stops between objects on both threads; what went up is complete, and the next push sends only the rest', async (t) => {
+    const root = tempDir(t);
+    const remote = join(tempDir(t, 'mlw-remote-'), 'store');
+    mkdirSync(join(root, 'data'), { recursive: true });
+    for (let index = 0; index < 3000; index++) writeFileSync(join(root, 'data', `f${index}.bin`), `${index}:${'x'.repeat(index % 3000)}`);
+    writeTree(root, { '.dvc/config': remoteConfig(remote) });
+    const service = new DataService({ cwd: root, log: quietLog });
+    await service.add(['data']);
+    const cancel = new AbortController();
+    await assert.rejects(
+      service.push([], undefined, (progress) => {
+        if (progress.files > 0) cancel.abort();
+      }, cancel.signal),
+      (error: Error) => error.name === 'AbortError',
+    );
+    const sent = snapshot(join(remote, 'files', 'md5'));
+    assert.equal([...sent.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
+    for (const [name, { bytes }] of sent) assert.equal(bytes, name.replace(/[/\\]/, ''), `${name} is complete`);
+    assert.ok(sent.size < 3001, `${sent.size} objects went up before the cancel`);
+    const resumed = await service.push([]);
+    assert.deepEqual([resumed.transferred + resumed.skipped, resumed.skipped, resumed.failed], [3001, sent.size, []]);
+  });
+
   void test('a pull writes the same workspace, cache and stat cache whether it keeps the verified bytes, keeps none, or hashes everything again', async (t) => {
     const { root, remote } = await pushedDataset(t);
     const expected = pythonDvcHash(join(root, 'data')).md5;
@@ -100,19 +126,17 @@ void describe('transfers through a directory remote', () => {
     }
   });
 
-  void test('a corrupt small object on the remote is refused, never enters the cache, and pull checks out nothing', async (t) => {
+  void test('corrupt small objects on the remote are refused by either thread, never enter the cache, and pull checks out nothing', async (t) => {
     const { root, remote } = await pushedDataset(t);
-    const victim = md5OfBytes('same bytes');
-    writeFileSync(join(remote, 'files', 'md5', victim.slice(0, 2), victim.slice(2)), 'tampered!!');
+    // Neighbours in the listing, so one is fetched by each thread.
+    const victims = ['many/f1.bin', 'many/f10.bin'].map((relpath) => md5OfBytes(readFileSync(join(root, 'data', relpath))));
+    for (const victim of victims) writeFileSync(join(remote, 'files', 'md5', victim.slice(0, 2), victim.slice(2)), 'tampered!!');
     const cloned = clone(t, root, remote);
     const fetched = await cloned.service.fetch([]);
-    assert.deepEqual(
-      fetched.failed.map((failure) => failure.md5),
-      [victim],
-    );
-    assert.match(fetched.failed[0]!.error, /corrupt/);
+    assert.deepEqual(fetched.failed.map((failure) => failure.md5).sort(), [...victims].sort());
+    for (const failure of fetched.failed) assert.match(failure.error, /corrupt/);
     const cached = snapshot(join(cloned.root, '.dvc', 'cache'));
-    assert.equal([...cached.keys()].some((name) => name.replace(/[/\\]/g, '').includes(victim.slice(2))), false, 'the corrupt object is not in the cache');
+    for (const victim of victims) assert.equal([...cached.keys()].some((name) => name.includes(victim.slice(2))), false, 'a corrupt object is not in the cache');
     assert.equal([...cached.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
     const again = clone(t, root, remote);
     await assert.rejects(again.service.pull([]), /could not be fetched.*nothing was checked out/s);

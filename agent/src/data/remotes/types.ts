@@ -17,6 +17,8 @@ export interface Remote {
    * caller hashes them.
    */
   readSmallSync?(md5: string, limit: number): Buffer | undefined;
+  /** Remotes on a local filesystem: the folder holding `<2 hex>/<30 hex>` objects (a second thread reads it too). */
+  readonly objectsRoot?: string;
   /** Remotes on a local filesystem: uploads a small object synchronously, visible only when complete. */
   uploadSmallSync?(source: string, md5: string): void;
   close(): void;
