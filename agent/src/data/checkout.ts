@@ -5,7 +5,7 @@
  * workspace; and workspace content that is not in the cache (work not yet tracked) is never
  * overwritten or removed unless forced.
  */
-import { constants, copyFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CheckoutResult } from '../../../schemas/protocol/data';
@@ -18,14 +18,17 @@ import type { DataRepo } from './repo';
 import { assertWritableInside } from './safety';
 import type { StatEntry } from './stat-cache';
 import { pointerListing, workspaceState } from './status';
+import { alongside, runInThread, shareOut, type WriteJob } from './transfer-thread';
+import type { VerifiedObjects } from './verified-objects';
 
 export interface CheckoutOptions {
   readonly force?: boolean;
   /**
    * Objects this same command has just downloaded and hashed (pull): copied without hashing them a
-   * second time. Every other object is verified as it is read.
+   * second time, and written from the bytes it kept when the workspace would get a copy anyway (no
+   * reflinks). Every other object is verified as it is read.
    */
-  readonly verified?: ReadonlySet<string>;
+  readonly verified?: VerifiedObjects;
   readonly onProgress?: (files: number, total: number) => void;
 }
 
@@ -73,22 +76,31 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
   }
 
   const checkedDirs = new Set<string>();
-  const fresh: Array<[string, StatEntry]> = [];
-  let done = 0;
   const madeDirs = new Set<string>();
-  const pause = yielder();
-  await mapLimit(toWrite, 16, async (entry) => {
-    const destination = absolute(entry.relpath);
+  const prepareFolder = async (destination: string): Promise<void> => {
     await assertWritableInside(repo.root, destination, checkedDirs);
     if (!madeDirs.has(dirname(destination))) {
       await mkdir(dirname(destination), { recursive: true });
       madeDirs.add(dirname(destination));
     }
-    await pause();
-    const stats = await materialize(repo, entry, destination, options.verified?.has(entry.md5) ?? false);
-    fresh.push([repo.relative(destination), { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size, md5: entry.md5 }]);
+  };
+  const fresh: Array<[string, StatEntry]> = [];
+  const base = repo.relative(pointer.dataPath);
+  let done = 0;
+  const record = (entry: ListingEntry, stats: { ino: number; mtimeMs: number; size: number }): void => {
+    fresh.push([entry.relpath === '' ? base : `${base}/${entry.relpath}`, { ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size, md5: entry.md5 }]);
     done++;
     if (done % 1000 === 0) options.onProgress?.(done, toWrite.length);
+  };
+  const memoryWrite: MemoryWrite = { absolute, madeDirs, prepareFolder, record };
+  const fromMemory = options.verified !== undefined && (await copiesAnyway(repo, toWrite[0], memoryWrite));
+  const rest = fromMemory ? await writeFromMemory(toWrite, options.verified!, memoryWrite) : toWrite;
+  const pause = yielder();
+  await mapLimit(rest, 16, async (entry) => {
+    const destination = absolute(entry.relpath);
+    await prepareFolder(destination);
+    await pause();
+    record(entry, await materialize(repo, entry, destination, options.verified?.has(entry.md5) ?? false));
   });
   for (const relpath of toRemove) {
     const file = absolute(relpath);
@@ -99,6 +111,120 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
   repo.state.putMany(fresh);
   options.onProgress?.(toWrite.length, toWrite.length);
   return { path, md5: pointer.md5, written: toWrite.length, removed: toRemove.length, unchanged };
+}
+
+interface MemoryWrite {
+  readonly absolute: (relpath: string) => string;
+  readonly madeDirs: ReadonlySet<string>;
+  readonly prepareFolder: (destination: string) => Promise<void>;
+  readonly record: (entry: ListingEntry, stats: { ino: number; mtimeMs: number; size: number }) => void;
+}
+
+/**
+ * Writes every file whose object's verified bytes were kept, synchronously, yielding every 256
+ * files — for many, every other one on a second thread; returns the others. A folder is checked
+ * (no symlink out of the workspace) and made once, for its first file: the names inside it come
+ * from a checked listing and have no '/' or '..'.
+ */
+async function writeFromMemory(toWrite: readonly ListingEntry[], verified: VerifiedObjects, write: MemoryWrite): Promise<ListingEntry[]> {
+  const rest: ListingEntry[] = [];
+  const jobs: FileJob[] = [];
+  for (const entry of toWrite) {
+    const bytes = verified.bytesOf(entry.md5);
+    if (bytes === undefined) {
+      rest.push(entry);
+      continue;
+    }
+    const destination = write.absolute(entry.relpath);
+    if (!write.madeDirs.has(dirname(destination))) await write.prepareFolder(destination);
+    jobs.push({ entry, destination, bytes });
+  }
+  const { mine, theirs, claim } = shareOut(jobs, (job) => job.bytes.buffer instanceof SharedArrayBuffer);
+  let failure: string | undefined;
+  const run =
+    theirs.length === 0
+      ? undefined
+      : runInThread(writeJob(theirs), claim, (results) => {
+          for (const result of results) {
+            if ('error' in result) failure ??= result.error;
+            else if ('stats' in result) write.record(theirs[result.index]!.entry, result.stats);
+          }
+        });
+  await alongside(run, async () => {
+    const pause = yielder();
+    for (const job of mine) {
+      const paused = pause();
+      if (paused) await paused;
+      if (failure !== undefined) break;
+      write.record(job.entry, writeFileAtomically(job.destination, job.bytes));
+    }
+  });
+  if (failure !== undefined) throw new Error(failure);
+  return rest;
+}
+
+interface FileJob {
+  readonly entry: ListingEntry;
+  readonly destination: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The thread's share of a checkout: each file's bytes as (slab, offset, length) of shared memory. */
+function writeJob(jobs: readonly FileJob[]): WriteJob {
+  const slabs: SharedArrayBuffer[] = [];
+  const index = new Map<SharedArrayBuffer, number>();
+  const slabOf = new Int32Array(jobs.length);
+  const offsets = new Float64Array(jobs.length);
+  const lengths = new Float64Array(jobs.length);
+  jobs.forEach((job, at) => {
+    const slab = job.bytes.buffer as SharedArrayBuffer;
+    if (!index.has(slab)) index.set(slab, slabs.push(slab) - 1);
+    slabOf[at] = index.get(slab)!;
+    offsets[at] = job.bytes.byteOffset;
+    lengths[at] = job.bytes.length;
+  });
+  return { kind: 'write', paths: jobs.map((job) => job.destination), slabs, slabOf, offsets, lengths };
+}
+
+/** Writes `bytes` under a temporary name next to `destination`, then renames it into place. */
+function writeFileAtomically(destination: string, bytes: Uint8Array): { ino: number; mtimeMs: number; size: number } {
+  const temporary = temporaryName(destination);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, 'w');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+    // Taken before the rename, which moves neither the inode nor the mtime.
+    const stats = fstatSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, destination);
+    return stats;
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Whether the workspace gets plain copies of small objects, so that writing them from memory gives
+ * the same files: the copy mode, or the reflink mode where the filesystem has no reflinks (tried
+ * once, with the first file, as libuv's copy would silently fall back).
+ */
+async function copiesAnyway(repo: DataRepo, first: ListingEntry | undefined, write: Pick<MemoryWrite, 'absolute' | 'prepareFolder'>): Promise<boolean> {
+  if (repo.linkType === 'copy') return true;
+  if (repo.linkType !== 'reflink' || first === undefined) return false;
+  const destination = write.absolute(first.relpath);
+  await write.prepareFolder(destination);
+  const probe = temporaryName(destination);
+  try {
+    copyFileSync(repo.cache.pathOf(first.md5), probe, constants.COPYFILE_FICLONE_FORCE);
+    return false;
+  } catch {
+    return true;
+  } finally {
+    rmSync(probe, { force: true });
+  }
 }
 
 /** Writes one file from its cache object, verified, under a temporary name then renamed into place. */

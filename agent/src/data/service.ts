@@ -17,6 +17,7 @@ import { openRemote, type Remote } from './remotes';
 import { findDataRoot, openDataRepo, type DataRepo } from './repo';
 import { datasetStatus } from './status';
 import { fetch, push, type TransferProgress } from './transfer';
+import { VerifiedObjects } from './verified-objects';
 import { datasetVersions, diffVersions, pointerAt } from './versions';
 import { verifyCache } from './verify';
 
@@ -106,7 +107,7 @@ export class DataService {
     });
   }
 
-  async checkout(paths: readonly string[], options: { rev?: string | undefined; force?: boolean; verified?: ReadonlySet<string> } = {}): Promise<CheckoutResult[]> {
+  async checkout(paths: readonly string[], options: { rev?: string | undefined; force?: boolean; verified?: VerifiedObjects } = {}): Promise<CheckoutResult[]> {
     return this.withRepo(async (repo) => {
       const targets = await this.pointersAt(repo, paths, options.rev);
       const results: CheckoutResult[] = [];
@@ -137,7 +138,7 @@ export class DataService {
 
   async fetch(
     paths: readonly string[],
-    options: { remote?: string | undefined; rev?: string | undefined; verified?: Set<string> } = {},
+    options: { remote?: string | undefined; rev?: string | undefined; verified?: VerifiedObjects } = {},
     onProgress?: ProgressSink,
     signal?: AbortSignal,
   ): Promise<TransferResult> {
@@ -159,7 +160,7 @@ export class DataService {
     onProgress?: ProgressSink,
     signal?: AbortSignal,
   ): Promise<{ transfer: TransferResult; checkout: CheckoutResult[] }> {
-    const verified = new Set<string>();
+    const verified = new VerifiedObjects();
     const transfer = await this.fetch(paths, { ...options, verified }, onProgress, signal);
     if (transfer.failed.length > 0) {
       throw new UserError(`data pull: ${transfer.failed.length} object(s) could not be fetched (first: ${transfer.failed[0]!.md5}: ${transfer.failed[0]!.error}); nothing was checked out`, { transfer });

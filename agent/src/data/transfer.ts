@@ -6,12 +6,23 @@
  * running the command again moves only what is still missing.
  */
 import { statSync } from 'node:fs';
+import { sep } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { TransferResult } from '../../../schemas/protocol/data';
 import { mapLimit, yielder } from './concurrency';
+import { md5OfBytes } from './hashing';
 import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
+import { alongside, runInThread, shareOut, type ThreadResult } from './transfer-thread';
+import type { VerifiedObjects } from './verified-objects';
+
+/**
+ * Below this size, a remote that offers synchronous calls (a directory remote) moves objects in a
+ * plain loop that yields every 256 objects: a promise and a libuv round trip per object of a few
+ * KiB cost more than the copy itself.
+ */
+const SMALL_OBJECT = 4 << 20;
 
 export interface TransferProgress {
   readonly files: number;
@@ -25,8 +36,8 @@ export interface TransferProgress {
 export interface TransferOptions {
   readonly onProgress?: (progress: TransferProgress) => void;
   readonly signal?: AbortSignal;
-  /** fetch adds each object it downloaded and verified (pull then checks them out without hashing them again). */
-  readonly verified?: Set<string>;
+  /** fetch adds each object it downloaded and verified (pull then checks them out without hashing or reading them again). */
+  readonly verified?: VerifiedObjects;
 }
 
 class Meter {
@@ -49,6 +60,12 @@ class Meter {
   fileDone(): void {
     this.files++;
     this.report(false);
+  }
+
+  /** One whole small object moved: its bytes and the file at once. */
+  objectDone(bytes: number): void {
+    this.bytes += bytes;
+    this.fileDone();
   }
 
   report(done: boolean): void {
@@ -111,7 +128,20 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
       failed.push({ md5: id, error: (error as Error).message });
     }
   };
-  await mapLimit(missingFiles, remote.parallelism, send);
+  const counted = (size: number): void => {
+    bytes += size;
+    meter.objectDone(size);
+  };
+  const sendSmall = (id: string, size: number): void => {
+    try {
+      remote.uploadSmallSync!(repo.cache.pathOf(id), id);
+      counted(size);
+    } catch (error) {
+      failed.push({ md5: id, error: (error as Error).message });
+    }
+  };
+  const rest = remote.uploadSmallSync ? await sendSmallAlongside(repo, remote, missingFiles, sizes, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
+  await mapLimit(rest, remote.parallelism, send);
   // A listing goes up only when all its files did: a remote never lists what it lacks.
   if (failed.length === 0) await mapLimit(missingDirs, remote.parallelism, send);
   else for (const id of missingDirs) failed.push({ md5: id, error: 'not sent: some of its files failed' });
@@ -123,6 +153,67 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     bytes,
     failed,
   };
+}
+
+interface SmallSends {
+  /** Uploads one small object on this thread, and counts it. */
+  readonly sendSmall: (id: string, size: number) => void;
+  /** Counts one small object the second thread uploaded. */
+  readonly counted: (size: number) => void;
+  readonly failed: TransferResult['failed'];
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Pushes the small objects among `ids`: on this thread and, for many, every other one on a second
+ * thread. Returns the others, for the general path.
+ */
+async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], sizes: ReadonlyMap<string, number>, options: SmallSends): Promise<string[]> {
+  const small = (id: string): boolean => (sizes.get(id) ?? SMALL_OBJECT) < SMALL_OBJECT;
+  const objectsRoot = remote.objectsRoot;
+  const { mine, theirs, claim } = shareOut(ids, (id) => objectsRoot !== undefined && small(id));
+  const run =
+    theirs.length === 0 || objectsRoot === undefined
+      ? undefined
+      : runInThread({ kind: 'copy', sources: theirs.map((id) => repo.cache.pathOf(id)), targets: theirs.map((id) => `${objectsRoot}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`) }, claim, (results) => {
+          for (const result of results) {
+            const id = theirs[result.index]!;
+            if ('error' in result) options.failed.push({ md5: id, error: result.error });
+            else options.counted(sizes.get(id) ?? 0);
+          }
+        });
+  let rest: string[] = [];
+  await alongside(run, async () => {
+    rest = await inSyncLoop(mine, sizes, options.sendSmall, options.signal);
+  });
+  return rest;
+}
+
+/**
+ * Runs `move` on every id whose size is known and small, synchronously, yielding to the event loop
+ * every 256 objects and stopping there when `signal` is aborted. Returns the other ids, for the
+ * general (asynchronous) path.
+ */
+async function inSyncLoop(
+  ids: Iterable<string>,
+  sizes: ReadonlyMap<string, number> | undefined,
+  move: (id: string, size: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const rest: string[] = [];
+  const pause = yielder();
+  for (const id of ids) {
+    const size = sizes ? sizes.get(id) ?? SMALL_OBJECT : 0;
+    if (size >= SMALL_OBJECT) {
+      rest.push(id);
+      continue;
+    }
+    const paused = pause();
+    if (paused) await paused;
+    signal?.throwIfAborted();
+    move(id, size);
+  }
+  return rest;
 }
 
 /** Expected md5 of an object's bytes: a .dir object is named by the md5 of its listing + '.dir'. */
@@ -138,6 +229,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   let bytes = 0;
   let meter = new Meter(0, null, options.onProgress);
   const pause = yielder();
+  const corrupt = (md5: string): string => `the remote's object is corrupt (its bytes hash to ${md5}); not stored`;
   const get = async (id: string): Promise<void> => {
     await pause();
     options.signal?.throwIfAborted();
@@ -149,7 +241,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
         meter.addBytes(n);
       });
       if (md5 !== bytesMd5(id)) {
-        failed.push({ md5: id, error: `the remote's object is corrupt (its bytes hash to ${md5}); not stored` });
+        failed.push({ md5: id, error: corrupt(md5) });
         await rm(staging, { force: true });
         return;
       }
@@ -162,13 +254,68 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       failed.push({ md5: id, error: (error as Error).message });
     }
   };
+  // Small objects: read whole, hashed in memory, and written to the cache only when they match —
+  // no staging file, and nothing unverified ever lands on disk. Larger ones take `get`.
+  const large: string[] = [];
+  const getSmall = (id: string): void => {
+    let object: Buffer | undefined;
+    try {
+      object = remote.readSmallSync!(id, SMALL_OBJECT);
+      if (object === undefined) {
+        large.push(id);
+        return;
+      }
+      attempted++;
+      const md5 = md5OfBytes(object);
+      if (md5 !== bytesMd5(id)) {
+        failed.push({ md5: id, error: corrupt(md5) });
+        return;
+      }
+      if (!present.has(id)) repo.cache.writeObjectSync(id, object);
+    } catch (error) {
+      if (object === undefined) attempted++;
+      failed.push({ md5: id, error: (error as Error).message });
+      return;
+    }
+    present.add(id);
+    options.verified?.add(id, object);
+    transferred++;
+    bytes += object.length;
+    meter.objectDone(object.length);
+  };
+  const fromThread = (id: string, result: ThreadResult): void => {
+    if ('large' in result) {
+      large.push(id);
+      return;
+    }
+    attempted++;
+    if ('corrupt' in result) failed.push({ md5: id, error: corrupt(result.corrupt) });
+    else if ('error' in result) failed.push({ md5: id, error: result.error });
+    else if ('bytes' in result) {
+      present.add(id);
+      options.verified?.add(id, result.bytes);
+      transferred++;
+      bytes += result.bytes.length;
+      meter.objectDone(result.bytes.length);
+    }
+  };
+  const fetchAll = async (ids: readonly string[]): Promise<void> => {
+    if (remote.readSmallSync) {
+      // Listings stay on this thread: the thread checks plain md5 names.
+      const { mine, theirs, claim } = shareOut(ids, (id) => remote.objectsRoot !== undefined && !id.endsWith('.dir'));
+      const run =
+        theirs.length === 0
+          ? undefined
+          : runInThread({ kind: 'fetch', ids: theirs, remoteRoot: remote.objectsRoot!, cacheRoot: repo.cache.objectsRoot, limit: SMALL_OBJECT }, claim, (results) => {
+              for (const result of results) fromThread(theirs[result.index]!, result);
+            });
+      await alongside(run, () => inSyncLoop(mine, undefined, getSmall, options.signal).then(() => undefined));
+    }
+    await mapLimit(remote.readSmallSync ? large.splice(0) : ids, remote.parallelism, get);
+  };
   // Listings first: they say which files a folder needs.
   const dirIds = [...new Set(pointers.filter((pointer) => pointer.isDirectory).map((pointer) => pointer.md5))];
-  await mapLimit(
-    dirIds.filter((id) => !present.has(id)),
-    remote.parallelism,
-    get,
-  );
+  await fetchAll(dirIds.filter((id) => !present.has(id)));
   present = await repo.cache.listAll();
   const wanted = new Set<string>();
   for (const pointer of pointers) {
@@ -177,7 +324,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   }
   const missing = [...wanted].filter((id) => !present.has(id));
   meter = new Meter(missing.length, null, options.onProgress);
-  await mapLimit(missing, remote.parallelism, get);
+  await fetchAll(missing);
   meter.report(true);
   return { remote: remote.name, transferred, skipped: wanted.size + dirIds.length - attempted, bytes, failed };
 }

@@ -10,6 +10,17 @@ export interface Remote {
   upload(source: string, md5: string, size: number, onBytes: (bytes: number) => void): Promise<void>;
   /** Writes object `md5` to the local file `destination` and returns the md5 of the bytes written. */
   download(md5: string, destination: string, onBytes: (bytes: number) => void): Promise<string>;
+  /**
+   * Remotes on a local filesystem: the bytes of object `md5`, read synchronously, when it is smaller
+   * than `limit` bytes; undefined when it is not (take `download`). For files of a few KiB a libuv
+   * round trip and a staging file per object cost more than the read itself. Not verified: the
+   * caller hashes them.
+   */
+  readSmallSync?(md5: string, limit: number): Buffer | undefined;
+  /** Remotes on a local filesystem: the folder holding `<2 hex>/<30 hex>` objects (a second thread reads it too). */
+  readonly objectsRoot?: string;
+  /** Remotes on a local filesystem: uploads a small object synchronously, visible only when complete. */
+  uploadSmallSync?(source: string, md5: string): void;
   close(): void;
 }
 

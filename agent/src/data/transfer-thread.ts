@@ -1,0 +1,268 @@
+/**
+ * A second thread for transfers of many small objects to and from a directory remote, so that both
+ * cores open, write and rename files (nearly all of a 15,000-file push or pull is that kernel work).
+ * The two threads take the objects one by one from a shared counter. Three jobs, each doing exactly
+ * what the calling thread does for its share:
+ * - `fetch`: read an object of the remote whole into shared memory, hash it, and write it to the
+ *   cache (temporary name, then rename) only when its bytes match its name; the calling thread
+ *   keeps the bytes for checkout without a copy;
+ * - `copy` (push): read a cache object whole and write it to the remote, temporary name then rename;
+ * - `write` (checkout): write bytes from shared memory to a temporary file, take its stats, rename
+ *   it into place.
+ */
+import { randomBytes } from 'node:crypto';
+import { sep } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/** Below this many objects the caller does them all: a thread costs ~30 ms to start. */
+export const THREAD_FROM = 1000;
+
+type RawResult = { i: number; slab?: number; offset?: number; length?: number; large?: true; corrupt?: string; error?: string; ino?: number; mtimeMs?: number; size?: number };
+type Message = { readonly slab: SharedArrayBuffer } | { readonly results: readonly RawResult[] } | { readonly finished: true };
+
+/**
+ * The worker's code, plain JavaScript run with `eval: true` (Node's own modules only), so it runs
+ * the same from the bundle, from the sources under tsx and from the .vsix. Keep it in step with
+ * DirectoryRemote.readSmallSync and uploadSmallSync, the small-object path of transfer.ts `fetch`,
+ * Cache.writeObjectSync and checkout.ts writeFileAtomically.
+ */
+const WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { hash } = require('node:crypto');
+const { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } = require('node:fs');
+const { job, sep, tag, stop } = workerData;
+const stopped = new Int32Array(stop);
+const madeDirs = new Set();
+let count = 0;
+let slab = Buffer.alloc(0);
+let slabIndex = -1;
+let used = 0;
+let buffer = Buffer.allocUnsafeSlow(64 << 10);
+
+function readFully(fd, into, size) {
+  let filled = 0;
+  while (filled < size) {
+    const read = readSync(fd, into, filled, size - filled, null);
+    if (read === 0) break;
+    filled += read;
+  }
+  return filled;
+}
+/** Writes bytes under a temporary name next to target, then renames; returns its stats when asked. */
+function writeAtomically(target, bytes, makeDir, withStats) {
+  if (makeDir) {
+    const dir = target.slice(0, target.lastIndexOf(sep));
+    if (!madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      madeDirs.add(dir);
+    }
+  }
+  const temporary = target + '.' + tag + (count++).toString(36) + '.tmp';
+  let fd;
+  try {
+    fd = openSync(temporary, 'w');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+    const stats = withStats ? fstatSync(fd) : undefined;
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, target);
+    return stats;
+  } catch (error) {
+    try {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(temporary, { force: true });
+    } catch {
+      // the error that matters is the one reported
+    }
+    throw error;
+  }
+}
+function objectPath(root, id) {
+  return root + sep + id.slice(0, 2) + sep + id.slice(2);
+}
+function fetchOne(i) {
+  const id = job.ids[i];
+  const fd = openSync(objectPath(job.remoteRoot, id), 'r');
+  let bytes;
+  try {
+    const { size } = fstatSync(fd);
+    if (size >= job.limit) return { i, large: true };
+    if (slab.length - used < size) {
+      const shared = new SharedArrayBuffer(Math.max(1 << 20, size));
+      parentPort.postMessage({ slab: shared });
+      slab = Buffer.from(shared);
+      slabIndex++;
+      used = 0;
+    }
+    bytes = slab.subarray(used, used + readFully(fd, slab.subarray(used), size));
+  } finally {
+    closeSync(fd);
+  }
+  const md5 = hash('md5', bytes, 'hex');
+  if (md5 !== id) return { i, corrupt: md5 };
+  const offset = used;
+  used += bytes.length;
+  writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
+  return { i, slab: slabIndex, offset, length: bytes.length };
+}
+let reflinks;
+function reflinkWorks(source, probe) {
+  try {
+    copyFileSync(source, probe, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+function copyOne(i) {
+  const target = job.targets[i];
+  if (reflinks === undefined) {
+    mkdirSync(target.slice(0, target.lastIndexOf(sep)), { recursive: true });
+    reflinks = reflinkWorks(job.sources[i], target + '.' + tag + 'probe.tmp');
+  }
+  if (reflinks) {
+    const temporary = target + '.' + tag + (count++).toString(36) + '.tmp';
+    try {
+      mkdirSync(target.slice(0, target.lastIndexOf(sep)), { recursive: true });
+      copyFileSync(job.sources[i], temporary, constants.COPYFILE_FICLONE);
+      renameSync(temporary, target);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    return { i };
+  }
+  const fd = openSync(job.sources[i], 'r');
+  let bytes;
+  try {
+    const { size } = fstatSync(fd);
+    if (size > buffer.length) buffer = Buffer.allocUnsafeSlow(size);
+    bytes = buffer.subarray(0, readFully(fd, buffer, size));
+  } finally {
+    closeSync(fd);
+  }
+  writeAtomically(target, bytes, true, false);
+  return { i };
+}
+function writeOne(i) {
+  const bytes = Buffer.from(job.slabs[job.slabOf[i]], job.offsets[i], job.lengths[i]);
+  const stats = writeAtomically(job.paths[i], bytes, false, true);
+  return { i, ino: stats.ino, mtimeMs: stats.mtimeMs, size: stats.size };
+}
+const one = job.kind === 'fetch' ? fetchOne : job.kind === 'copy' ? copyOne : writeOne;
+const total = job.kind === 'fetch' ? job.ids.length : job.kind === 'copy' ? job.sources.length : job.paths.length;
+const next = new Int32Array(workerData.claim);
+let results = [];
+for (let i = Atomics.add(next, 0, 1); i < total && Atomics.load(stopped, 0) === 0; i = Atomics.add(next, 0, 1)) {
+  try {
+    results.push(one(i));
+  } catch (error) {
+    results.push({ i, error: error.message });
+    if (job.kind === 'write') break;
+  }
+  if (results.length === 64) {
+    parentPort.postMessage({ results });
+    results = [];
+  }
+}
+parentPort.postMessage({ results });
+parentPort.postMessage({ finished: true });
+`;
+
+export type FetchJob = { readonly kind: 'fetch'; readonly ids: readonly string[]; readonly remoteRoot: string; readonly cacheRoot: string; readonly limit: number };
+export type CopyJob = { readonly kind: 'copy'; readonly sources: readonly string[]; readonly targets: readonly string[] };
+export type WriteJob = {
+  readonly kind: 'write';
+  readonly paths: readonly string[];
+  readonly slabs: readonly SharedArrayBuffer[];
+  readonly slabOf: Int32Array;
+  readonly offsets: Float64Array;
+  readonly lengths: Float64Array;
+};
+
+/** What became of job item `index`. */
+export type ThreadResult =
+  | { readonly index: number; readonly bytes: Buffer }
+  | { readonly index: number; readonly large: true }
+  | { readonly index: number; readonly corrupt: string }
+  | { readonly index: number; readonly error: string }
+  | { readonly index: number; readonly stats: { readonly ino: number; readonly mtimeMs: number; readonly size: number } }
+  | { readonly index: number; readonly copied: true };
+
+export interface ThreadRun {
+  /** Settles when the thread has done every item (or stopped after `stop`); every result was delivered before. */
+  readonly done: Promise<void>;
+  /** Asks the thread to stop after the item in hand. */
+  stop(): void;
+}
+
+/**
+ * Starts a thread on `job`, whose items it claims one by one through `claim` (Shared.claim).
+ * `onResults` runs on this thread whenever this thread lets the event loop run. A `write` job
+ * stops at its first failure.
+ */
+export function runInThread(job: FetchJob | CopyJob | WriteJob, claim: SharedArrayBuffer, onResults: (results: readonly ThreadResult[]) => void): ThreadRun {
+  const stop = new SharedArrayBuffer(4);
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { job, sep, tag: randomBytes(4).toString('hex'), stop, claim } });
+  const slabs: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    worker.on('message', (message: Message) => {
+      if ('slab' in message) slabs.push(Buffer.from(message.slab));
+      else if ('finished' in message) resolve();
+      else onResults(message.results.map((result) => toResult(result, slabs)));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the transfer thread stopped (exit code ${code}) before it finished`)));
+  }).finally(() => void worker.terminate());
+  return { done, stop: () => Atomics.store(new Int32Array(stop), 0, 1) };
+}
+
+function toResult(result: RawResult, slabs: readonly Buffer[]): ThreadResult {
+  const index = result.i;
+  if (result.error !== undefined) return { index, error: result.error };
+  if (result.large) return { index, large: true };
+  if (result.corrupt !== undefined) return { index, corrupt: result.corrupt };
+  if (result.slab !== undefined) return { index, bytes: slabs[result.slab]!.subarray(result.offset ?? 0, (result.offset ?? 0) + (result.length ?? 0)) };
+  if (result.ino !== undefined) return { index, stats: { ino: result.ino, mtimeMs: result.mtimeMs ?? 0, size: result.size ?? 0 } };
+  return { index, copied: true };
+}
+
+/**
+ * How a list of items is shared: `theirs` (possibly empty) is taken item by item by whichever
+ * thread is free — the thread and `mine`, which yields first the items only this thread may do,
+ * then those it claims from `theirs` — so that neither waits for the other at the end.
+ */
+export interface Shared<T> {
+  readonly mine: Iterable<T>;
+  readonly theirs: readonly T[];
+  /** The index of the next item of `theirs` to take, for the thread's job. */
+  readonly claim: SharedArrayBuffer;
+}
+
+/** Shares `items` that `canShare` with a second thread when there are at least `from` of them. */
+export function shareOut<T>(items: readonly T[], canShare: (item: T) => boolean = () => true, from = THREAD_FROM): Shared<T> {
+  const claim = new SharedArrayBuffer(4);
+  const here = items.filter((item) => !canShare(item));
+  const theirs = items.filter(canShare);
+  if (theirs.length < from) return { mine: items, theirs: [], claim };
+  return { mine: claimed(here, theirs, new Int32Array(claim)), theirs, claim };
+}
+
+function* claimed<T>(here: readonly T[], shared: readonly T[], next: Int32Array): Generator<T> {
+  yield* here;
+  for (let index = Atomics.add(next, 0, 1); index < shared.length; index = Atomics.add(next, 0, 1)) yield shared[index]!;
+}
+
+/** Runs `here` (this thread's share) while the thread runs, then waits for the thread; stops it on any failure here. */
+export async function alongside(run: ThreadRun | undefined, here: () => Promise<void>): Promise<void> {
+  try {
+    await here();
+    await run?.done;
+  } finally {
+    run?.stop();
+    await run?.done.catch(() => undefined);
+  }
+}

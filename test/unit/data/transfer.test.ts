@@ -1,0 +1,145 @@
+/**
+ * push / fetch / pull through a directory remote, whose small objects take the synchronous paths
+ * (read whole, hashed in memory, written from the kept bytes). Each fast path is held to the
+ * general one: a pull that keeps the verified bytes gives the same workspace, cache and stat cache
+ * as one that keeps none (copies from the cache) and as a fetch then a checkout that hashes
+ * everything again; python3 is the oracle of the folder's hash.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+import { md5OfBytes } from '../../../agent/src/data/hashing';
+import { DataService } from '../../../agent/src/data/service';
+import { VerifiedObjects } from '../../../agent/src/data/verified-objects';
+import { awkwardTree, pythonDvcHash, quietLog, tempDir, writeTree } from './fixture';
+
+/** Every file under `root` (relative path → bytes and mode), `.tmp` leftovers included. */
+function snapshot(root: string): Map<string, { bytes: string; mode: number }> {
+  const files = new Map<string, { bytes: string; mode: number }>();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else files.set(relative(root, path), { bytes: md5OfBytes(readFileSync(path)), mode: statSync(path).mode });
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return files;
+}
+
+function remoteConfig(remote: string, cacheType?: string): string {
+  return `[core]\n    remote = store\n${cacheType ? `[cache]\n    type = ${cacheType}\n` : ''}['remote "store"']\n    url = ${remote}\n`;
+}
+
+/**
+ * A dataset of awkward names, 1,200 files of 1–9 KiB (enough for the second thread, past a yield of
+ * the loops and several 1 MiB slabs), duplicates, and one large file.
+ */
+async function pushedDataset(t: { after: (fn: () => void) => void }): Promise<{ root: string; remote: string; service: DataService }> {
+  const root = tempDir(t);
+  const remote = join(tempDir(t, 'mlw-remote-'), 'store');
+  writeTree(join(root, 'data'), awkwardTree);
+  mkdirSync(join(root, 'data', 'many'), { recursive: true });
+  for (let index = 0; index < 1200; index++) writeFileSync(join(root, 'data', 'many', `f${index}.bin`), randomBytes(1024 + ((index * 997) % 8192)));
+  writeTree(join(root, 'data'), { 'copy/a.txt': 'same bytes', 'copy/b.txt': 'same bytes' });
+  writeFileSync(join(root, 'data', 'large.bin'), randomBytes((4 << 20) + 5));
+  writeTree(root, { '.dvc/config': remoteConfig(remote) });
+  const service = new DataService({ cwd: root, log: quietLog });
+  await service.add(['data']);
+  const pushed = await service.push([]);
+  assert.deepEqual(pushed.failed, []);
+  return { root, remote, service };
+}
+
+function clone(t: { after: (fn: () => void) => void }, from: string, remote: string, cacheType?: string): { root: string; service: DataService } {
+  const root = tempDir(t, 'mlw-clone-');
+  writeTree(root, { '.dvc/config': remoteConfig(remote, cacheType), 'data.dvc': readFileSync(join(from, 'data.dvc'), 'utf8') });
+  return { root, service: new DataService({ cwd: root, log: quietLog }) };
+}
+
+void describe('transfers through a directory remote', () => {
+  void test('push sends every object complete under its name and no temporary file; a second push moves nothing', async (t) => {
+    const { root, remote, service } = await pushedDataset(t);
+    const objects = snapshot(join(remote, 'files', 'md5'));
+    assert.equal([...objects.keys()].filter((name) => name.endsWith('.tmp')).length, 0);
+    for (const [name, { bytes }] of objects) {
+      const id = name.replace(/[/\\]/, '');
+      if (id.endsWith('.dir')) continue;
+      assert.equal(bytes, id, `${name} hashes to its name`);
+    }
+    assert.deepEqual(snapshot(join(remote, 'files', 'md5')), snapshot(join(root, '.dvc', 'cache', 'files', 'md5')));
+    const again = await service.push([]);
+    assert.equal(again.transferred, 0);
+  });
+
+  void test('a cancelled push stops between objects on both threads; what went up is complete, and the next push sends only the rest', async (t) => {
+    const root = tempDir(t);
+    const remote = join(tempDir(t, 'mlw-remote-'), 'store');
+    mkdirSync(join(root, 'data'), { recursive: true });
+    for (let index = 0; index < 3000; index++) writeFileSync(join(root, 'data', `f${index}.bin`), `${index}:${'x'.repeat(index % 3000)}`);
+    writeTree(root, { '.dvc/config': remoteConfig(remote) });
+    const service = new DataService({ cwd: root, log: quietLog });
+    await service.add(['data']);
+    const cancel = new AbortController();
+    await assert.rejects(
+      service.push([], undefined, (progress) => {
+        if (progress.files > 0) cancel.abort();
+      }, cancel.signal),
+      (error: Error) => error.name === 'AbortError',
+    );
+    const sent = snapshot(join(remote, 'files', 'md5'));
+    assert.equal([...sent.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
+    for (const [name, { bytes }] of sent) assert.equal(bytes, name.replace(/[/\\]/, ''), `${name} is complete`);
+    assert.ok(sent.size < 3001, `${sent.size} objects went up before the cancel`);
+    const resumed = await service.push([]);
+    assert.deepEqual([resumed.transferred + resumed.skipped, resumed.skipped, resumed.failed], [3001, sent.size, []]);
+  });
+
+  void test('a pull writes the same workspace, cache and stat cache whether it keeps the verified bytes, keeps none, or hashes everything again', async (t) => {
+    const { root, remote } = await pushedDataset(t);
+    const expected = pythonDvcHash(join(root, 'data')).md5;
+    const results = [];
+    for (const [how, cacheType] of [
+      ['pull (kept bytes)', undefined],
+      ['pull (kept bytes, copy mode)', 'copy'],
+      ['fetch + checkout keeping no bytes', undefined],
+      ['fetch + checkout, no verified objects', undefined],
+    ] as const) {
+      const cloned = clone(t, root, remote, cacheType);
+      if (how.startsWith('pull')) {
+        await cloned.service.pull([]);
+      } else {
+        const verified = how.includes('keeping no bytes') ? new VerifiedObjects(0) : undefined;
+        assert.deepEqual((await cloned.service.fetch([], verified ? { verified } : {})).failed, []);
+        await cloned.service.checkout([], verified ? { verified } : {});
+      }
+      assert.equal(pythonDvcHash(join(cloned.root, 'data')).md5, expected, how);
+      const status = (await cloned.service.status([]))[0]!;
+      assert.deepEqual([status.workspace, status.cache], ['clean', 'complete'], how);
+      results.push({ how, workspace: snapshot(join(cloned.root, 'data')), cache: snapshot(join(cloned.root, '.dvc', 'cache', 'files')) });
+    }
+    for (const other of results.slice(1)) {
+      assert.deepEqual(other.workspace, results[0]!.workspace, `${other.how}: same workspace files and modes`);
+      assert.deepEqual(other.cache, results[0]!.cache, `${other.how}: same cache`);
+    }
+  });
+
+  void test('corrupt small objects on the remote are refused by either thread, never enter the cache, and pull checks out nothing', async (t) => {
+    const { root, remote } = await pushedDataset(t);
+    // Neighbours in the listing, so one is fetched by each thread.
+    const victims = ['many/f1.bin', 'many/f10.bin'].map((relpath) => md5OfBytes(readFileSync(join(root, 'data', relpath))));
+    for (const victim of victims) writeFileSync(join(remote, 'files', 'md5', victim.slice(0, 2), victim.slice(2)), 'tampered!!');
+    const cloned = clone(t, root, remote);
+    const fetched = await cloned.service.fetch([]);
+    assert.deepEqual(fetched.failed.map((failure) => failure.md5).sort(), [...victims].sort());
+    for (const failure of fetched.failed) assert.match(failure.error, /corrupt/);
+    const cached = snapshot(join(cloned.root, '.dvc', 'cache'));
+    for (const victim of victims) assert.equal([...cached.keys()].some((name) => name.includes(victim.slice(2))), false, 'a corrupt object is not in the cache');
+    assert.equal([...cached.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
+    const again = clone(t, root, remote);
+    await assert.rejects(again.service.pull([]), /could not be fetched.*nothing was checked out/s);
+    assert.equal(existsSync(join(again.root, 'data')), false);
+  });
+});
