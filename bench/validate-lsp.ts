@@ -28,6 +28,7 @@ import {
 import { parseDocument } from 'yaml';
 import { validateDag } from '../agent/src/dag/validate';
 import { median } from './measure';
+import { AGENT_V8_FLAGS } from '../extension/src/agent/launch';
 
 const repoRoot = resolve(__dirname, '..');
 const AGENT = join(repoRoot, 'dist', 'agent.js');
@@ -102,8 +103,8 @@ interface Peer {
   stop(): Promise<void>;
 }
 
-function connect(name: string, command: string, args: string[], cwd: string): Omit<Peer, 'stop'> & { stopped: Promise<void> } {
-  const child = spawn(process.execPath, [command, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+function connect(name: string, command: string, args: string[], cwd: string, runtimeFlags: readonly string[] = []): Omit<Peer, 'stop'> & { stopped: Promise<void> } {
+  const child = spawn(process.execPath, [...runtimeFlags, command, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.resume();
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const waiters: { uri: string; accept: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
@@ -141,7 +142,8 @@ async function initialize(peer: Omit<Peer, 'stop'>, root: string, configuration:
 
 export async function startOurs(root: string): Promise<Peer> {
   if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run node scripts/build.mjs first`);
-  const peer = connect('mlw agent', AGENT, ['agent', '--stdio'], root);
+  // Started as the extension starts it (agentLaunch), runtime flags included.
+  const peer = connect('mlw agent', AGENT, ['agent', '--stdio'], root, AGENT_V8_FLAGS);
   const ready = new Promise<void>((resolveReady) => peer.connection.onNotification('mlw/agent/ready', () => resolveReady()));
   await initialize(peer, root, false);
   await ready;

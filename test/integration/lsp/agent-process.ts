@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { AGENT_V8_FLAGS } from '../../../extension/src/agent/launch';
 import {
   createProtocolConnection,
   PublishDiagnosticsNotification,
@@ -63,7 +64,7 @@ export interface AgentOptions {
 /** Spawns the built agent in `root`, initializes it with `root` as the workspace and awaits mlw/agent/ready. */
 export async function startBuiltAgent(t: TestContext, root: string, options: AgentOptions = {}): Promise<SpawnedAgent> {
   ensureBuilt();
-  const child = spawn(process.execPath, [builtAgent, 'agent', '--stdio'], { cwd: root, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...AGENT_V8_FLAGS, builtAgent, 'agent', '--stdio'], { cwd: root, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   const stdoutChunks: Buffer[] = [];
   const stderrChunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));

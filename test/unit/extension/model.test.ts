@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PipelineSummary } from '../../../schemas/protocol';
-import { agentLaunch } from '../../../extension/src/agent/launch';
+import { AGENT_V8_FLAGS, agentLaunch } from '../../../extension/src/agent/launch';
 import { describeAgentState } from '../../../extension/src/agent/state';
 import {
   isMatrixInstance,
@@ -37,7 +37,7 @@ void describe('agent launch', () => {
       baseEnv: { PATH: '/bin' },
     });
     assert.equal(launch.command, '/opt/code/code');
-    assert.deepEqual(launch.args, [join('/ext', 'dist', 'agent.js'), 'agent', '--stdio']);
+    assert.deepEqual(launch.args, [...AGENT_V8_FLAGS, join('/ext', 'dist', 'agent.js'), 'agent', '--stdio']);
     assert.deepEqual(launch.env, { PATH: '/bin', ELECTRON_RUN_AS_NODE: '1' });
   });
 
@@ -60,7 +60,8 @@ void describe('agent launch', () => {
       editorRuntime: 'node',
       baseEnv: {},
     });
-    assert.deepEqual(launch.args.slice(1), ['agent', '--stdio']);
+    assert.deepEqual(launch.args.slice(AGENT_V8_FLAGS.length + 1), ['agent', '--stdio']);
+    assert.ok(launch.args.slice(0, AGENT_V8_FLAGS.length).every((flag) => flag.startsWith('--')), 'runtime flags come before the script');
   });
 });
 
