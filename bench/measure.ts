@@ -17,3 +17,20 @@ export function timeCommand(command: string, args: readonly string[], cwd: strin
   }
   return elapsed;
 }
+
+const RUNTIME_MARK = 'MLW_BENCH_RUNTIME_FLAGS';
+
+/**
+ * In-process benchmarks of agent code measure it in a Node started as the agent is
+ * (extension/src/agent/launch.ts): if this process is not that run, runs this script again with
+ * `flags` (output inherited, exit code passed on) and returns false; returns true in that run.
+ */
+export function inRuntime(flags: readonly string[]): boolean {
+  if (process.env[RUNTIME_MARK] === flags.join(' ')) return true;
+  const child = spawnSync(process.execPath, [...flags, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, [RUNTIME_MARK]: flags.join(' ') },
+  });
+  if (child.status !== 0) process.exitCode = child.status ?? 1;
+  return false;
+}

@@ -11,14 +11,13 @@
  * Prints the median, the spread and where the time goes (each phase measured alone), as JSON-ish
  * lines for bench/RESULTS.md.
  */
-import { spawnSync } from 'node:child_process';
 import { AGENT_V8_FLAGS } from '../extension/src/agent/launch';
 import { parseDagDocument } from '../agent/src/dag/document';
 import { buildDagModel } from '../agent/src/dag/model';
 import { schemaDiagnostics } from '../agent/src/dag/schema-check';
 import type { WorkspaceProbe } from '../agent/src/dag/types';
 import { validateDag } from '../agent/src/dag/validate';
-import { median } from './measure';
+import { inRuntime, median } from './measure';
 
 /**
  * A deterministic pipeline: stages of tasks where every tenth task is a matrix over two models,
@@ -101,25 +100,17 @@ function main(): void {
   );
 }
 
-const CHILD_MARK = 'MLW_BENCH_VALIDATE_HEAP';
-
-/** Runs this script again in a Node with `runtimeFlags`, once as the agent runs and once with defaults. */
-function measureInChildren(): void {
+/** Measures under the agent's flags, then under Node's defaults for comparison. */
+function measureBothHeaps(): void {
   const heaps: { label: string; flags: readonly string[] }[] = [
     { label: `the agent's V8 flags (${AGENT_V8_FLAGS.join(' ')})`, flags: AGENT_V8_FLAGS },
     { label: "Node's default heap (for comparison)", flags: [] },
   ];
+  if (process.env['MLW_BENCH_RUNTIME_FLAGS'] !== undefined) return main(); // one of the runs below
   for (const heap of heaps) {
     process.stdout.write(`== ${heap.label}\n`);
-    const child = spawnSync(process.execPath, [...heap.flags, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], {
-      stdio: 'inherit',
-      env: { ...process.env, [CHILD_MARK]: '1' },
-    });
-    if (child.status !== 0) process.exit(child.status ?? 1);
+    inRuntime(heap.flags);
   }
 }
 
-if (process.argv[1]?.endsWith('validate-core.ts')) {
-  if (process.env[CHILD_MARK] === '1') main();
-  else measureInChildren();
-}
+if (process.argv[1]?.endsWith('validate-core.ts')) measureBothHeaps();

@@ -1,7 +1,10 @@
 /**
  * Listing branches. One `git for-each-ref` gives every local and remote-tracking branch with its
- * upstream; one `git rev-list --parents --stdin` of the listed tips after it gives the commit graph
- * and each commit's date, author and subject. Ahead/behind and merged-into-default come from our own
+ * upstream; one `git rev-list --parents` gives the commit graph and each commit's date, author and
+ * subject. The first listing of a repository reads the history after the listing, from the listed
+ * tips; later ones (the view's refreshes) read it from `--branches --remotes` at the same time as
+ * the listing, and keep that read only if it holds every listed sha and is judged by the same
+ * limit — else they read it again from the listed tips, as the first one did. Ahead/behind and merged-into-default come from our own
  * walk over that graph (ancestry.ts): asking git for `%(upstream:track)` makes it run one revision
  * walk per branch, most of the listing's time with thousands of branches. The listing asks for no
  * field that makes git read the commit (`%(subject)`, `%(authorname)`, `%(committerdate)`): the
@@ -111,16 +114,19 @@ function afterFields(record: string, count: number): string {
   return record.slice(at + 1);
 }
 
+/** Which commits a history read starts from: the listed tips (on stdin), or every branch as git reads the refs. */
+type HistoryTips = { readonly kind: 'listed'; readonly shas: readonly string[] } | { readonly kind: 'all-branches' };
+
 /** Every commit reachable from the tips, with its parents and fields, unless there are more than `limit`. */
-async function readHistory(repo: Repo, tips: readonly string[], limit: number): Promise<FormattedHistory | 'too-large' | 'unavailable'> {
-  if (tips.length === 0) return parseFormattedRevList('')!;
+async function readHistory(repo: Repo, tips: HistoryTips, limit: number): Promise<FormattedHistory | 'too-large' | 'unavailable'> {
+  if (tips.kind === 'listed' && tips.shas.length === 0) return parseFormattedRevList('')!;
+  const walk = ['rev-list', '--parents', `--max-count=${limit + 1}`, `--format=${COMMIT_FORMAT}`];
   let stdout: string;
   try {
-    // Tips on stdin, not --branches: the refs are read once (by for-each-ref), and every listed sha
-    // is in the graph even if a ref moves meanwhile.
-    ({ stdout } = await readGit(repo, ['rev-list', '--parents', `--max-count=${limit + 1}`, `--format=${COMMIT_FORMAT}`, '--stdin'], {
-      input: `${tips.join('\n')}\n`,
-    }));
+    ({ stdout } =
+      tips.kind === 'listed'
+        ? await readGit(repo, [...walk, '--stdin'], { input: `${tips.shas.join('\n')}\n` })
+        : await readGit(repo, [...walk, '--branches', '--remotes']));
   } catch (error) {
     // A tip that is not a commit, or a history git cannot walk (a missing object in a broken or
     // partial clone): git answers per ref.
@@ -136,10 +142,57 @@ async function readHistory(repo: Repo, tips: readonly string[], limit: number): 
 }
 
 /**
+ * What the last listing of a repository (by common dir) found: the next listing reads the history
+ * and the configured default branch beside the ref listing instead of after it (two processes on
+ * two cores), then checks that read against what its own listing says.
+ */
+interface PreviousListing {
+  readonly historyLimit: number;
+  readonly needsConfiguredDefault: boolean;
+}
+const previousListings = new Map<string, PreviousListing>();
+
+/** A history read started before the listing; `usable` decides, once the listing is known, whether it stands. */
+interface EarlyReads {
+  readonly history: Promise<FormattedHistory | 'too-large' | 'unavailable'>;
+  readonly historyLimit: number;
+  readonly hints: Promise<DefaultBranchHints> | undefined;
+}
+
+function startEarlyReads(repo: Repo, options: ListOptions): EarlyReads | undefined {
+  if (options.historyLimit !== undefined) return undefined;
+  const previous = previousListings.get(repo.commonDir);
+  if (previous === undefined) return undefined;
+  const history = readHistory(repo, { kind: 'all-branches' }, previous.historyLimit);
+  const hints = previous.needsConfiguredDefault ? configuredDefault(repo) : undefined;
+  // Either may go unawaited (the listing failed, or no longer needs the hints): never unhandled.
+  history.catch(() => undefined);
+  hints?.catch(() => undefined);
+  return { history, historyLimit: previous.historyLimit, hints };
+}
+
+/**
+ * The early read stands when it answers for exactly this listing: every listed sha in its graph
+ * (no ref moved between the two reads) and the same verdict on size as a read with `limit` would give.
+ */
+function earlyHistoryFits(
+  early: FormattedHistory | 'too-large' | 'unavailable',
+  earlyLimit: number,
+  limit: number,
+  rows: readonly RefRow[],
+): early is FormattedHistory | 'too-large' {
+  if (early === 'unavailable') return false;
+  if (early === 'too-large') return earlyLimit >= limit;
+  if (early.graph.ids.size > limit) return false;
+  return rows.every((row) => early.graph.ids.has(row.sha));
+}
+
+/**
  * The listing with our own ahead/behind and merged walk; null when git must answer instead.
  * Exported, like listBranchesFromGit, for the differential test that holds the two equal.
  */
 export async function listBranchesByWalk(repo: Repo, options: ListOptions): Promise<BranchList | null> {
+  const early = startEarlyReads(repo, options);
   // Remote-tracking branches are listed even when not shown: they are the upstreams' values.
   const listing = await readGit(repo, ['for-each-ref', `--format=${REF_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']);
   const rows = records(listing.stdout).map(refRow);
@@ -149,13 +202,18 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
   // here, reading the config of 5,000 branches); else as repo.ts reads them, beside the history.
   const current = rows.find((row) => row.current);
   const originHead = rows.find((row) => row.ref === 'refs/remotes/origin/HEAD')?.symref ?? '';
+  // init.defaultBranch only matters without origin/HEAD. The listing shows origin/HEAD whenever
+  // `git symbolic-ref` would, but when its target is gone: then it is ignored, as the listing does.
+  const needsConfiguredDefault = !originHead.startsWith('refs/remotes/origin/');
+  if (options.historyLimit === undefined) previousListings.set(repo.commonDir, { historyLimit: limit, needsConfiguredDefault });
+  const earlyHistory = early === undefined ? undefined : await early.history;
   const [history, head, hints] = await Promise.all([
-    // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
-    readHistory(repo, rows.map((row) => row.sha), limit),
+    earlyHistory !== undefined && earlyHistoryFits(earlyHistory, early!.historyLimit, limit, rows)
+      ? earlyHistory
+      : // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
+        readHistory(repo, { kind: 'listed', shas: rows.map((row) => row.sha) }, limit),
     current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
-    // init.defaultBranch only matters without origin/HEAD. The listing shows origin/HEAD whenever
-    // `git symbolic-ref` would, but when its target is gone: then it is ignored, as the listing does.
-    originHead.startsWith('refs/remotes/origin/') ? { originHead, configured: undefined } : configuredDefault(repo),
+    needsConfiguredDefault ? (early?.hints ?? configuredDefault(repo)) : { originHead, configured: undefined },
   ]);
   if (history === 'too-large' && options.historyLimit === undefined) largeHistories.add(repo.commonDir);
   if (typeof history === 'string') return null;

@@ -226,3 +226,23 @@ void test('what the walk cannot answer goes to git: an upstream outside refs/hea
   );
   assert.ok(await listBranchesByWalk(repo, { includeRemote: true, now: NOW, historyLimit: 2 }));
 });
+
+void test('a refresh reads the history beside the listing and still equals git after commits, new and deleted branches', async (t) => {
+  const { alice, bob } = team(t);
+  commitFile(alice, 'm1.txt', '1\n', 'main one');
+  git(alice, 'push', '-q', 'origin', 'main');
+  git(bob, 'pull', '-q', '--ff-only');
+  const repo = await open(bob);
+  // The first listing reads the history after the listing; every later one starts it beside.
+  assert.ok(await listBranchesByWalk(repo, { includeRemote: true, now: NOW }));
+  commitFile(bob, 'b1.txt', '1\n', 'bob one');
+  git(bob, 'switch', '-q', '-c', 'fresh');
+  commitFile(bob, 'f1.txt', '1\n', 'fresh one');
+  git(bob, 'push', '-q', '-u', 'origin', 'fresh');
+  commitFile(bob, 'f2.txt', '2\n', 'fresh two');
+  await assertSameAsGit(bob);
+  git(bob, 'switch', '-q', 'main');
+  git(bob, 'branch', '-q', '-D', 'fresh');
+  git(bob, 'remote', 'set-head', 'origin', 'main');
+  await assertSameAsGit(bob);
+});
