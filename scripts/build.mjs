@@ -29,6 +29,15 @@ const dockerodeApart = {
   },
 };
 
+// The AWS SDK (~1.3 MB) likewise: only an S3 remote needs it, so agent/src/data/remotes/s3-sdk.ts is
+// dist/aws-s3.js, required on first use.
+const awsSdkApart = {
+  name: 'aws-sdk-apart',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/s3-sdk$/ }, () => ({ path: './aws-s3.js', external: true }));
+  },
+};
+
 // docker-modem requires ssh2 at load time for ssh:// engines only; ssh2 (native, optional parts) is
 // not in the .vsix, so the dockerode bundle gets a stand-in that says so if an ssh:// engine is used.
 const ssh2Unsupported = {
@@ -60,7 +69,8 @@ mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'dist/better_sqlite3.node');
 
 await Promise.all([
-  build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart] }),
+  build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart, awsSdkApart] }),
+  build({ ...common, entryPoints: ['agent/src/data/remotes/s3-sdk.ts'], outfile: 'dist/aws-s3.js' }),
   // The thin `mlw run` client that bin/mlw.js tries before loading the agent (hand-off to a resident agent).
   build({ ...common, entryPoints: ['agent/src/cli/handoff-client.ts'], outfile: 'dist/mlw-client.js' }),
   build({ ...common, entryPoints: ['node_modules/dockerode/lib/docker.js'], outfile: 'dist/dockerode.js', plugins: [ssh2Unsupported] }),

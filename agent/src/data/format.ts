@@ -3,7 +3,8 @@ import type { DatasetFiles, DatasetStatus } from '../../../schemas/protocol/data
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
+  // Whole bytes (a rate of 41.1 bytes a second prints as 41 B).
+  let value = Math.round(bytes);
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;

@@ -5,6 +5,7 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
+import { formatBytes } from '../../../agent/src/data/format';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
 import { tempDir, writeTree } from './fixture';
 
@@ -63,5 +64,15 @@ void describe('mlw data (CLI)', () => {
     const broken = mlw(root, 'data', 'status');
     assert.equal(broken.status, 1);
     assert.match(broken.stderr, /data\.dvc:3: outs\.0\.size: /);
+  });
+});
+
+void describe('byte counts for people', () => {
+  void test('whole bytes below a KiB (rates are fractional), one decimal above', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(41.09589041095891), '41 B');
+    assert.equal(formatBytes(1023.6), '1.0 KiB');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(5 * 1024 ** 3), '5.0 GiB');
   });
 });

@@ -11,8 +11,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import type * as S3 from '@aws-sdk/client-s3';
-import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as SdkModules from './s3-sdk';
 import { UserError } from '../../errors';
 import type { RemoteConfig } from '../config';
 import { isObjectId } from '../cache';
@@ -25,16 +24,11 @@ const PART_SIZE = 16 << 20;
 /** Below this many objects, existence is asked per object (HEAD); above, by listing prefixes. */
 const HEAD_LIMIT = 64;
 
-interface SdkModules {
-  s3: typeof S3;
-  storage: typeof LibStorage;
-}
-
-let sdk: SdkModules | undefined;
-function loadSdk(): SdkModules {
-  // Loaded on first use: most commands never talk to S3, and the SDK is large.
+let sdk: typeof SdkModules | undefined;
+function loadSdk(): typeof SdkModules {
+  // Loaded on first use: most commands never talk to S3, and the SDK is large (its own bundle).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  sdk ??= { s3: require('@aws-sdk/client-s3') as typeof S3, storage: require('@aws-sdk/lib-storage') as typeof LibStorage };
+  sdk ??= require('./s3-sdk') as typeof SdkModules;
   return sdk;
 }
 
@@ -46,7 +40,7 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
 
 export class S3Remote implements Remote {
   readonly parallelism = 16;
-  private readonly client: S3.S3Client;
+  private readonly client: SdkModules.s3.S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
 
