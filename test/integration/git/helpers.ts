@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRepo, type Repo } from '../../../agent/src/git/repo';
 
-const emptyGlobalConfig = join(mkdtempSync(join(tmpdir(), 'mlw-git-home-')), 'gitconfig');
+const gitHome = mkdtempSync(join(tmpdir(), 'mlw-git-home-'));
+const emptyGlobalConfig = join(gitHome, 'gitconfig');
 writeFileSync(emptyGlobalConfig, '');
+process.once('exit', () => rmSync(gitHome, { recursive: true, force: true }));
 Object.assign(process.env, {
   GIT_AUTHOR_NAME: 'Alice Tester',
   GIT_AUTHOR_EMAIL: 'alice@example.invalid',
