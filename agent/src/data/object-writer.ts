@@ -2,9 +2,11 @@
  * Hashes the small files of an add and writes those the cache lacks as objects. The first few
  * hundred are done on the calling thread; past that a worker thread takes the rest, so that hashing
  * and creating, writing and renaming each object file (most of the kernel's time in an add of many
- * small files) overlap with walking and reading the next files on this thread. Every object is
- * still written under a temporary name and renamed, so an object under its final name is always
- * complete.
+ * small files) overlap with walking and reading the next files on this thread. When the worker is
+ * behind (its queue full), the calling thread writes the object itself instead of waiting: creating
+ * files is the slower half, so both cores do it. Every object is still written under a temporary
+ * name and renamed, so an object under its final name is always complete; two threads writing the
+ * same content write the same bytes under the same name.
  */
 import { randomBytes } from 'node:crypto';
 import { sep } from 'node:path';
@@ -15,8 +17,8 @@ import { md5OfBytes } from './hashing';
 export interface ObjectWriter {
   /**
    * Hashes `bytes` and stores them as an object unless the cache has it; calls `done` with the md5,
-   * now or later, in the order of the calls. The bytes are copied: the caller may reuse its buffer.
-   * Returns a promise when too much is queued: wait for it.
+   * now or later (not necessarily in the order of the calls). The bytes are copied: the caller may
+   * reuse its buffer. Returns a promise when too much is queued: wait for it.
    */
   put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined;
   /** Waits until every `done` was called and every object is in the cache under its final name; throws the first failure. */
@@ -50,7 +52,10 @@ class HandOffWriter implements ObjectWriter {
   put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined {
     if (this.written >= this.writtenHere) {
       this.worker ??= new WorkerWriter(this.cache.objectsRoot, this.present);
-      return this.worker.put(bytes, done);
+      if (!this.worker.saturated) {
+        this.worker.put(bytes, done);
+        return undefined;
+      }
     }
     this.written++;
     const md5 = md5OfBytes(bytes);
@@ -168,7 +173,12 @@ class WorkerWriter {
     });
   }
 
-  put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined {
+  /** Batches sent and not yet answered reached the bound: the caller should write the object itself. */
+  get saturated(): boolean {
+    return this.sent.length >= QUEUED_BATCHES;
+  }
+
+  put(bytes: Uint8Array, done: (md5: string) => void): void {
     if (this.failure) throw this.failure;
     if (this.used + bytes.length > this.batch.length) {
       this.send();
@@ -178,7 +188,6 @@ class WorkerWriter {
     this.used += bytes.length;
     this.ends.push(this.used);
     this.callbacks.push(done);
-    return this.sent.length >= QUEUED_BATCHES ? this.until(() => this.sent.length < QUEUED_BATCHES) : undefined;
   }
 
   async finish(): Promise<void> {
