@@ -28,7 +28,14 @@ function option(name: string): string | undefined {
 const rounds = Number(option('--rounds') ?? 5);
 const only = new Set((option('--only') ?? 'a,b,c,d').split(','));
 
+/**
+ * Seconds the command took. Every timed command, ours and the peers', starts after a `sync` (not
+ * timed), so that none pays for writing back what the one before it left dirty (`git add` of
+ * 15,000 files leaves ~100 MB). Session 8 saw our add at 1.39 s before the first `git add` of a run
+ * and ~1.85 s after each one (1.26–1.34 s run alone); whether writeback is the cause is not proven.
+ */
 function time(command: string, args: readonly string[], cwd: string): number {
+  spawnSync('sync');
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
