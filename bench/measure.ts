@@ -20,6 +20,11 @@ export function timeCommand(command: string, args: readonly string[], cwd: strin
 
 const RUNTIME_MARK = 'MLW_BENCH_RUNTIME_FLAGS';
 
+/** True in a run that `inRuntime` started (whatever its flags). */
+export function isRuntimeRun(): boolean {
+  return process.env[RUNTIME_MARK] !== undefined;
+}
+
 /**
  * In-process benchmarks of agent code measure it in a Node started as the agent is
  * (extension/src/agent/launch.ts): if this process is not that run, runs this script again with

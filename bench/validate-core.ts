@@ -17,7 +17,7 @@ import { buildDagModel } from '../agent/src/dag/model';
 import { schemaDiagnostics } from '../agent/src/dag/schema-check';
 import type { WorkspaceProbe } from '../agent/src/dag/types';
 import { validateDag } from '../agent/src/dag/validate';
-import { inRuntime, median } from './measure';
+import { inRuntime, isRuntimeRun, median } from './measure';
 
 /**
  * A deterministic pipeline: stages of tasks where every tenth task is a matrix over two models,
@@ -106,7 +106,7 @@ function measureBothHeaps(): void {
     { label: `the agent's V8 flags (${AGENT_V8_FLAGS.join(' ')})`, flags: AGENT_V8_FLAGS },
     { label: "Node's default heap (for comparison)", flags: [] },
   ];
-  if (process.env['MLW_BENCH_RUNTIME_FLAGS'] !== undefined) return main(); // one of the runs below
+  if (isRuntimeRun()) return main(); // one of the runs below
   for (const heap of heaps) {
     process.stdout.write(`== ${heap.label}\n`);
     inRuntime(heap.flags);
