@@ -4,8 +4,8 @@
  * subject. The first listing of a repository reads the history after the listing, from the listed
  * tips; later ones (the view's refreshes) read it from `--branches --remotes` at the same time as
  * the listing, and keep that read only if it holds every listed sha and is judged by the same
- * limit — else they read it again from the listed tips, as the first one did. Ahead/behind and merged-into-default come from our own
- * walk over that graph (ancestry.ts): asking git for `%(upstream:track)` makes it run one revision
+ * limit — else they read it again from the listed tips, as the first one did. Ahead/behind and
+ * merged-into-default come from our own walk over that graph (ancestry.ts): asking git for `%(upstream:track)` makes it run one revision
  * walk per branch, most of the listing's time with thousands of branches. The listing asks for no
  * field that makes git read the commit (`%(subject)`, `%(authorname)`, `%(committerdate)`): the
  * history read inflates every listed commit anyway, and formats it for ~1 µs where for-each-ref
@@ -152,7 +152,7 @@ interface PreviousListing {
 }
 const previousListings = new Map<string, PreviousListing>();
 
-/** A history read started before the listing; `usable` decides, once the listing is known, whether it stands. */
+/** Reads started before the listing; `earlyHistoryFits` decides, once the listing is known, whether the history stands. */
 interface EarlyReads {
   readonly history: Promise<FormattedHistory | 'too-large' | 'unavailable'>;
   readonly historyLimit: number;
@@ -169,6 +169,21 @@ function startEarlyReads(repo: Repo, options: ListOptions): EarlyReads | undefin
   history.catch(() => undefined);
   hints?.catch(() => undefined);
   return { history, historyLimit: previous.historyLimit, hints };
+}
+
+/** The early read when it fits this listing, else a read of the listed tips. */
+async function historyOfListing(
+  repo: Repo,
+  early: EarlyReads | undefined,
+  limit: number,
+  rows: readonly RefRow[],
+): Promise<FormattedHistory | 'too-large' | 'unavailable'> {
+  if (early !== undefined) {
+    const read = await early.history;
+    if (earlyHistoryFits(read, early.historyLimit, limit, rows)) return read;
+  }
+  // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
+  return readHistory(repo, { kind: 'listed', shas: rows.map((row) => row.sha) }, limit);
 }
 
 /**
@@ -206,12 +221,8 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
   // `git symbolic-ref` would, but when its target is gone: then it is ignored, as the listing does.
   const needsConfiguredDefault = !originHead.startsWith('refs/remotes/origin/');
   if (options.historyLimit === undefined) previousListings.set(repo.commonDir, { historyLimit: limit, needsConfiguredDefault });
-  const earlyHistory = early === undefined ? undefined : await early.history;
   const [history, head, hints] = await Promise.all([
-    earlyHistory !== undefined && earlyHistoryFits(earlyHistory, early!.historyLimit, limit, rows)
-      ? earlyHistory
-      : // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
-        readHistory(repo, { kind: 'listed', shas: rows.map((row) => row.sha) }, limit),
+    historyOfListing(repo, early, limit, rows),
     current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
     needsConfiguredDefault ? (early?.hints ?? configuredDefault(repo)) : { originHead, configured: undefined },
   ]);
