@@ -102,11 +102,11 @@ function main(): void {
 
 /** Measures under the agent's flags, then under Node's defaults for comparison. */
 function measureBothHeaps(): void {
+  if (isRuntimeRun()) return main(); // one of the runs below
   const heaps: { label: string; flags: readonly string[] }[] = [
     { label: `the agent's V8 flags (${AGENT_V8_FLAGS.join(' ')})`, flags: AGENT_V8_FLAGS },
     { label: "Node's default heap (for comparison)", flags: [] },
   ];
-  if (isRuntimeRun()) return main(); // one of the runs below
   for (const heap of heaps) {
     process.stdout.write(`== ${heap.label}\n`);
     inRuntime(heap.flags);

@@ -18,9 +18,9 @@ export interface ObjectWriter {
   /**
    * Hashes `bytes` and stores them as an object unless the cache has it; calls `done` with the md5,
    * now or later (not necessarily in the order of the calls). The bytes are copied: the caller may
-   * reuse its buffer. Returns a promise when too much is queued: wait for it.
+   * reuse its buffer. Never waits: when the worker is behind, the object is written on this thread.
    */
-  put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined;
+  put(bytes: Uint8Array, done: (md5: string) => void): void;
   /** Waits until every `done` was called and every object is in the cache under its final name; throws the first failure. */
   finish(): Promise<void>;
   /** Stops the worker, if any, whether or not everything was written (after a failure elsewhere). */
@@ -49,13 +49,10 @@ class HandOffWriter implements ObjectWriter {
     private readonly writtenHere: number,
   ) {}
 
-  put(bytes: Uint8Array, done: (md5: string) => void): Promise<void> | undefined {
+  put(bytes: Uint8Array, done: (md5: string) => void): void {
     if (this.written >= this.writtenHere) {
       this.worker ??= new WorkerWriter(this.cache.objectsRoot, this.present);
-      if (!this.worker.saturated) {
-        this.worker.put(bytes, done);
-        return undefined;
-      }
+      if (!this.worker.saturated) return this.worker.put(bytes, done);
     }
     this.written++;
     const md5 = md5OfBytes(bytes);
@@ -64,7 +61,6 @@ class HandOffWriter implements ObjectWriter {
       this.present.add(md5);
     }
     done(md5);
-    return undefined;
   }
 
   async finish(): Promise<void> {

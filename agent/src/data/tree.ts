@@ -206,7 +206,9 @@ export class FileHasher {
       return undefined;
     }
     const waiting = this.pause();
-    return waiting ? waiting.then(() => this.takeSmall(file, key, index)) : this.takeSmall(file, key, index);
+    if (waiting) return waiting.then(() => this.takeSmall(file, key, index));
+    this.takeSmall(file, key, index);
+    return undefined;
   }
 
   /** Waits for the object writer and hashes the large files. */
@@ -220,13 +222,13 @@ export class FileHasher {
     return { files: this.hashed, fresh: this.fresh };
   }
 
-  private takeSmall(file: WorkspaceFile, key: string, index: number): Promise<void> | undefined {
+  private takeSmall(file: WorkspaceFile, key: string, index: number): void {
     const bytes = this.reader.read(file);
     if (!this.options.store) {
       this.hashed[index] = this.record(file, key, md5OfBytes(bytes));
-      return undefined;
+      return;
     }
-    return this.options.store.put(bytes, (md5) => {
+    this.options.store.put(bytes, (md5) => {
       this.hashed[index] = this.record(file, key, md5);
     });
   }
