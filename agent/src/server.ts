@@ -19,6 +19,7 @@ import { attachDagFeatures, dagFeatureCapabilities } from './dag/lsp/features';
 import { registerHandlers, sendNotification } from './rpc/handlers';
 import { allHandlers } from './services';
 import { VERSION } from './cli/program';
+import { enableGitHelper } from './git/spawner';
 
 function connectionLogger(connection: Connection): Logger {
   return {
@@ -29,6 +30,8 @@ function connectionLogger(connection: Connection): Logger {
 }
 
 export function startServer(connection: Connection): void {
+  // A long-lived agent starts git from a small helper process: forking the agent itself is slow (spawner.ts).
+  enableGitHelper();
   const documents = new TextDocuments(TextDocument);
   let context: AgentContext = {
     workspaceRoots: [process.cwd()],

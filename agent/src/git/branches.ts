@@ -1,15 +1,14 @@
 /**
  * Listing branches. One `git for-each-ref` gives every local and remote-tracking branch with its
  * upstream; one `git rev-list --parents` gives the commit graph and each commit's date, author and
- * subject. The first listing of a repository reads the history after the listing, from the listed
- * tips; later ones (the view's refreshes) read it from `--branches --remotes` at the same time as
- * the listing, and keep that read only if it holds every listed sha and is judged by the same
- * limit — else they read it again from the listed tips, as the first one did. Ahead/behind and
- * merged-into-default come from our own walk over that graph (ancestry.ts): asking git for `%(upstream:track)` makes it run one revision
- * walk per branch, most of the listing's time with thousands of branches. The listing asks for no
- * field that makes git read the commit (`%(subject)`, `%(authorname)`, `%(committerdate)`): the
- * history read inflates every listed commit anyway, and formats it for ~1 µs where for-each-ref
- * pays ~12 µs per ref. All are read-profile calls.
+ * subject (history.ts). The first listing of a repository reads the history after the listing,
+ * from the listed tips; later ones (the view's refreshes) keep it and read only the commits they
+ * have not seen. Ahead/behind and merged-into-default come from our own walk over that graph
+ * (ancestry.ts): asking git for `%(upstream:track)` makes it run one revision walk per branch, most
+ * of the listing's time with thousands of branches. The listing asks for no field that makes git
+ * read the commit (`%(subject)`, `%(authorname)`, `%(committerdate)`): the history read inflates
+ * every listed commit anyway, and formats it for ~1 µs where for-each-ref pays ~12 µs per ref.
+ * All are read-profile calls.
  *
  * Git answers instead, as it did before (`%(upstream:track)`, `--merged=<default branch>`), when the
  * history is longer than the branches justify reading (HISTORY_PER_TRACKED: a long history with few
@@ -20,10 +19,10 @@
  * worth of commits more).
  */
 import type { Branch, BranchList } from '../../../schemas/protocol/git';
-import { Ancestry, parseFormattedRevList, type FormattedHistory } from './ancestry';
+import { Ancestry } from './ancestry';
+import { extendHistory, readHistory, type History, type HistoryRead } from './history';
 import { relativeDate } from './relative-date';
 import { configValue, defaultBranchHints, headState, pickDefaultBranch, readGit, type DefaultBranchHints, type Repo } from './repo';
-import { GitCommandError } from './runner';
 
 /** What the walk's listing asks per ref: none of these makes git read the commit. */
 const REF_FIELDS = ['%(refname)', '%(HEAD)', '%(objectname)', '%(objectname:short)', '%(upstream)', '%(symref)'] as const;
@@ -31,12 +30,6 @@ const REF_FIELDS = ['%(refname)', '%(HEAD)', '%(objectname)', '%(objectname:shor
 export const REF_FORMAT = REF_FIELDS.join('%00');
 /** The fallback's listing: git's ahead/behind, then the last commit's date, author and subject. */
 export const TRACKED_BRANCH_FORMAT = [...REF_FIELDS, '%(upstream:track,nobracket)', '%(committerdate:unix)', '%(authorname)', '%(subject)'].join('%00');
-/**
- * The history read's per-commit line, after rev-list's `commit <sha> <parents>` line (no newline
- * can occur: `%s` joins the subject's lines with spaces, an ident never holds one).
- */
-const COMMIT_FORMAT = '%ct%x00%an%x00%s';
-
 /**
  * Commits our walk may read: a base, plus this many per branch with an upstream. Git's
  * `%(upstream:track)` costs ~55 µs per such branch on the benchmark machine and reading a commit
@@ -114,92 +107,37 @@ function afterFields(record: string, count: number): string {
   return record.slice(at + 1);
 }
 
-/** Which commits a history read starts from: the listed tips (on stdin), or every branch as git reads the refs. */
-type HistoryTips = { readonly kind: 'listed'; readonly shas: readonly string[] } | { readonly kind: 'all-branches' };
-
-/** Every commit reachable from the tips, with its parents and fields, unless there are more than `limit`. */
-async function readHistory(repo: Repo, tips: HistoryTips, limit: number): Promise<FormattedHistory | 'too-large' | 'unavailable'> {
-  if (tips.kind === 'listed' && tips.shas.length === 0) return parseFormattedRevList('')!;
-  const walk = ['rev-list', '--parents', `--max-count=${limit + 1}`, `--format=${COMMIT_FORMAT}`];
-  let stdout: string;
-  try {
-    ({ stdout } =
-      tips.kind === 'listed'
-        ? await readGit(repo, [...walk, '--stdin'], { input: `${tips.shas.join('\n')}\n` })
-        : await readGit(repo, [...walk, '--branches', '--remotes']));
-  } catch (error) {
-    // A tip that is not a commit, or a history git cannot walk (a missing object in a broken or
-    // partial clone): git answers per ref.
-    if (error instanceof GitCommandError) return 'unavailable';
-    throw error;
-  }
-  // Two lines per commit. Counted before parsing: output cut at the limit names parents it does
-  // not list, which the parser refuses.
-  let lines = 0;
-  for (let at = stdout.indexOf('\n'); at !== -1; at = stdout.indexOf('\n', at + 1)) lines++;
-  if (lines > 2 * limit) return 'too-large';
-  return parseFormattedRevList(stdout) ?? 'unavailable';
-}
-
 /**
- * What the last listing of a repository (by common dir) found: the next listing reads the history
- * and the configured default branch beside the ref listing instead of after it (two processes on
- * two cores), then checks that read against what its own listing says.
+ * What the last listing of a repository (by common dir) found. The next one reuses its history
+ * (history.ts reads only the commits it lacks) and reads the configured default branch beside the
+ * ref listing instead of after it.
  */
 interface PreviousListing {
-  readonly historyLimit: number;
   readonly needsConfiguredDefault: boolean;
+  /** Each listed ref's sha. */
+  readonly shaOf: ReadonlyMap<string, string>;
+  readonly history: History;
 }
 const previousListings = new Map<string, PreviousListing>();
 
-/** Reads started before the listing; `earlyHistoryFits` decides, once the listing is known, whether the history stands. */
-interface EarlyReads {
-  readonly history: Promise<FormattedHistory | 'too-large' | 'unavailable'>;
-  readonly historyLimit: number;
-  readonly hints: Promise<DefaultBranchHints> | undefined;
-}
+/** Branches others most often start from: where a new branch's commits join the known history. */
+const BASE_BRANCHES = new Set(['main', 'master', 'develop', 'origin/main', 'origin/master', 'origin/develop']);
 
-function startEarlyReads(repo: Repo, options: ListOptions): EarlyReads | undefined {
-  if (options.historyLimit !== undefined) return undefined;
-  const previous = previousListings.get(repo.commonDir);
-  if (previous === undefined) return undefined;
-  const history = readHistory(repo, { kind: 'all-branches' }, previous.historyLimit);
-  const hints = previous.needsConfiguredDefault ? configuredDefault(repo) : undefined;
-  // Either may go unawaited (the listing failed, or no longer needs the hints): never unhandled.
-  history.catch(() => undefined);
-  hints?.catch(() => undefined);
-  return { history, historyLimit: previous.historyLimit, hints };
-}
-
-/** The early read when it fits this listing, else a read of the listed tips. */
-async function historyOfListing(
-  repo: Repo,
-  early: EarlyReads | undefined,
-  limit: number,
-  rows: readonly RefRow[],
-): Promise<FormattedHistory | 'too-large' | 'unavailable'> {
-  if (early !== undefined) {
-    const read = await early.history;
-    if (earlyHistoryFits(read, early.historyLimit, limit, rows)) return read;
+/** The previous listing's history grown to this listing's tips when it can be, else a read of the listed tips. */
+async function historyOfListing(repo: Repo, previous: PreviousListing | undefined, limit: number, rows: readonly RefRow[]): Promise<HistoryRead> {
+  const tips = rows.map((row) => row.sha);
+  if (previous !== undefined) {
+    const stops: string[] = [];
+    for (const row of rows) {
+      const before = previous.shaOf.get(row.ref);
+      if (before !== undefined && before !== row.sha) stops.push(before);
+      if (row.current || BASE_BRANCHES.has(shortRef(row.ref))) stops.push(row.sha);
+    }
+    const extended = await extendHistory(repo, previous.history, tips, stops, limit);
+    if (extended !== undefined) return extended;
   }
   // Not deduplicated: rev-list skips a tip it has seen for less than a Set costs here.
-  return readHistory(repo, { kind: 'listed', shas: rows.map((row) => row.sha) }, limit);
-}
-
-/**
- * The early read stands when it answers for exactly this listing: every listed sha in its graph
- * (no ref moved between the two reads) and the same verdict on size as a read with `limit` would give.
- */
-function earlyHistoryFits(
-  early: FormattedHistory | 'too-large' | 'unavailable',
-  earlyLimit: number,
-  limit: number,
-  rows: readonly RefRow[],
-): early is FormattedHistory | 'too-large' {
-  if (early === 'unavailable') return false;
-  if (early === 'too-large') return earlyLimit >= limit;
-  if (early.graph.ids.size > limit) return false;
-  return rows.every((row) => early.graph.ids.has(row.sha));
+  return readHistory(repo, tips, limit);
 }
 
 /**
@@ -207,9 +145,14 @@ function earlyHistoryFits(
  * Exported, like listBranchesFromGit, for the differential test that holds the two equal.
  */
 export async function listBranchesByWalk(repo: Repo, options: ListOptions): Promise<BranchList | null> {
-  const early = startEarlyReads(repo, options);
-  // Remote-tracking branches are listed even when not shown: they are the upstreams' values.
-  const listing = await readGit(repo, ['for-each-ref', `--format=${REF_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']);
+  // Remote-tracking branches are listed even when not shown: they are the upstreams' values. The
+  // listing is the longest read, so it starts first.
+  const listingRead = readGit(repo, ['for-each-ref', `--format=${REF_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']);
+  const previous = options.historyLimit === undefined ? previousListings.get(repo.commonDir) : undefined;
+  const earlyHints = previous?.needsConfiguredDefault ? configuredDefault(repo) : undefined;
+  // Unawaited when the listing fails or no longer needs it: never unhandled.
+  earlyHints?.catch(() => undefined);
+  const listing = await listingRead;
   const rows = records(listing.stdout).map(refRow);
   const tracked = rows.filter((row) => row.upstreamRef !== '').length;
   const limit = options.historyLimit ?? HISTORY_BASE + HISTORY_PER_TRACKED * tracked;
@@ -220,16 +163,20 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
   // init.defaultBranch only matters without origin/HEAD. The listing shows origin/HEAD whenever
   // `git symbolic-ref` would, but when its target is gone: then it is ignored, as the listing does.
   const needsConfiguredDefault = !originHead.startsWith('refs/remotes/origin/');
-  if (options.historyLimit === undefined) previousListings.set(repo.commonDir, { historyLimit: limit, needsConfiguredDefault });
-  const [history, head, hints] = await Promise.all([
-    historyOfListing(repo, early, limit, rows),
+  const [read, head, hints] = await Promise.all([
+    historyOfListing(repo, previous, limit, rows),
     current === undefined ? headState(repo) : ({ kind: 'branch', name: current.ref.slice('refs/heads/'.length), sha: current.sha } as const),
-    needsConfiguredDefault ? (early?.hints ?? configuredDefault(repo)) : { originHead, configured: undefined },
+    needsConfiguredDefault ? (earlyHints ?? configuredDefault(repo)) : { originHead, configured: undefined },
   ]);
-  if (history === 'too-large' && options.historyLimit === undefined) largeHistories.add(repo.commonDir);
-  if (typeof history === 'string') return null;
-  const ancestry = new Ancestry(history.graph);
   const shaOf = new Map(rows.map((row) => [row.ref, row.sha]));
+  if (options.historyLimit === undefined) {
+    if (typeof read === 'string') previousListings.delete(repo.commonDir);
+    else previousListings.set(repo.commonDir, { needsConfiguredDefault, shaOf, history: read });
+    if (read === 'too-large') largeHistories.add(repo.commonDir);
+  }
+  if (typeof read === 'string') return null;
+  const history = read.parsed;
+  const ancestry = new Ancestry(history.graph);
   const localNames = { has: (name: string): boolean => shaOf.has(`refs/heads/${name}`) };
   const defaultName = pickDefaultBranch(hints, localNames);
 

@@ -18,6 +18,7 @@
  *   and prompts (there is no terminal: a missing credential is an error, not a hang).
  */
 import type * as Execa from 'execa';
+import { gitSpawner } from './spawner';
 
 type ExecaModule = typeof Execa;
 
@@ -120,6 +121,18 @@ export function gitArgv(args: readonly string[], options: Pick<GitRunOptions, 'p
 
 /** Runs git in `cwd`; resolves with its output, rejects with GitCommandError on an unexpected exit code. */
 export async function runGit(cwd: string, args: readonly string[], options: GitRunOptions): Promise<GitOutput> {
+  const helper = options.onStderrLine === undefined ? gitSpawner() : undefined;
+  if (helper !== undefined) {
+    const result = await helper.run({
+      file: 'git',
+      args: gitArgv(args, options),
+      cwd,
+      env: environment(options.profile),
+      ...(options.input === undefined ? {} : { input: options.input }),
+      maxBuffer: MAX_BUFFER,
+    });
+    return checked(args, options, result.exitCode, result.stdout, result.stderr, result.startError);
+  }
   const { execa } = await loadExeca();
   const subprocess = execa('git', gitArgv(args, options), {
     cwd,
@@ -129,7 +142,7 @@ export async function runGit(cwd: string, args: readonly string[], options: GitR
     stripFinalNewline: false,
     windowsHide: true,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-    maxBuffer: 512 * 1024 * 1024,
+    maxBuffer: MAX_BUFFER,
     // With a line callback we read stderr ourselves (progress ends lines with CR, which execa's
     // line transforms do not split on), so execa must not consume it too.
     buffer: { stdout: true, stderr: options.onStderrLine === undefined },
@@ -138,13 +151,19 @@ export async function runGit(cwd: string, args: readonly string[], options: GitR
   const result = await subprocess;
   const stdout = typeof result.stdout === 'string' ? result.stdout : '';
   const stderr = streamed ? await streamed : typeof result.stderr === 'string' ? result.stderr : '';
-  if (result.exitCode === undefined) {
-    throw new GitCommandError(args, -1, result.message ?? 'git could not be started: is git installed and on PATH?', '');
+  return checked(args, options, result.exitCode, stdout, stderr, result.message);
+}
+
+const MAX_BUFFER = 512 * 1024 * 1024;
+
+function checked(args: readonly string[], options: GitRunOptions, exitCode: number | undefined, stdout: string, stderr: string, startError: string | undefined): GitOutput {
+  if (exitCode === undefined) {
+    throw new GitCommandError(args, -1, startError ?? 'git could not be started: is git installed and on PATH?', '');
   }
-  if (result.exitCode !== 0 && !options.okCodes?.includes(result.exitCode)) {
-    throw new GitCommandError(args, result.exitCode, stderr, stdout);
+  if (exitCode !== 0 && !options.okCodes?.includes(exitCode)) {
+    throw new GitCommandError(args, exitCode, stderr, stdout);
   }
-  return { exitCode: result.exitCode, stdout, stderr };
+  return { exitCode, stdout, stderr };
 }
 
 /** Calls `onLine` per CR/LF-terminated line and resolves with everything read. */

@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ancestry, parseCommitGraph } from '../../../agent/src/git/ancestry';
 import { listBranches, listBranchesByWalk, listBranchesFromGit } from '../../../agent/src/git/branches';
+import { extendHistory, readHistory, type History } from '../../../agent/src/git/history';
 import { commitFile, git, open, team, tempDir } from './helpers';
 
 const NOW = 1_800_000_000_000;
@@ -227,13 +228,13 @@ void test('what the walk cannot answer goes to git: an upstream outside refs/hea
   assert.ok(await listBranchesByWalk(repo, { includeRemote: true, now: NOW, historyLimit: 2 }));
 });
 
-void test('a refresh reads the history beside the listing and still equals git after commits, new and deleted branches', async (t) => {
+void test('a refresh reuses the history read before and still equals git after commits, new and deleted branches', async (t) => {
   const { alice, bob } = team(t);
   commitFile(alice, 'm1.txt', '1\n', 'main one');
   git(alice, 'push', '-q', 'origin', 'main');
   git(bob, 'pull', '-q', '--ff-only');
   const repo = await open(bob);
-  // The first listing reads the history after the listing; every later one starts it beside.
+  // The first listing reads the whole history; every later one reads only the commits it lacks.
   assert.ok(await listBranchesByWalk(repo, { includeRemote: true, now: NOW }));
   commitFile(bob, 'b1.txt', '1\n', 'bob one');
   git(bob, 'switch', '-q', '-c', 'fresh');
@@ -244,5 +245,91 @@ void test('a refresh reads the history beside the listing and still equals git a
   git(bob, 'switch', '-q', 'main');
   git(bob, 'branch', '-q', '-D', 'fresh');
   git(bob, 'remote', 'set-head', 'origin', 'main');
+  await assertSameAsGit(bob);
+});
+
+/** Each commit of `history` as `sha parents | date author subject`, sorted: two reads compare as sets. */
+function commitsOf(history: History): string[] {
+  const { graph } = history.parsed;
+  const shas = [...graph.ids.keys()];
+  return shas
+    .map((sha, id) => {
+      const parents = Array.from(graph.parents.subarray(graph.parentStart[id], graph.parentStart[id + 1]), (parent) => shas[parent]);
+      return `${sha} ${parents.join(' ')} | ${history.parsed.formatted(id)}`;
+    })
+    .sort();
+}
+
+void test('a kept history grows by only what it lacks: a commit, a rebase, a fetched branch; never from a shallow clone', async (t) => {
+  const { alice, bob, dir } = team(t);
+  for (let index = 0; index < 4; index++) commitFile(alice, `a${index}.txt`, `${index}\n`, `alice ${index}`);
+  git(alice, 'push', '-q', 'origin', 'main');
+  git(bob, 'pull', '-q', '--ff-only');
+  git(bob, 'switch', '-q', '-c', 'topic');
+  commitFile(bob, 't1.txt', '1\n', 'topic one');
+  const repo = await open(bob);
+  const tips = (): string[] => git(bob, 'for-each-ref', '--format=%(objectname)', 'refs/heads', 'refs/remotes').split('\n');
+  const fullRead = async (): Promise<History> => {
+    const read = await readHistory(repo, tips(), 1_000);
+    assert.ok(typeof read !== 'string');
+    return read;
+  };
+  let known = await fullRead();
+  const grown = async (stops: string[], label: string): Promise<void> => {
+    const extended = await extendHistory(repo, known, tips(), stops, 1_000);
+    assert.ok(extended, `${label}: grown, not read again`);
+    assert.ok(extended !== known, `${label}: something was missing`);
+    const fresh = await fullRead();
+    // The kept history may also hold commits no tip reaches any more (a rebased branch's old ones).
+    const kept = new Set(commitsOf(extended));
+    for (const commit of commitsOf(fresh)) assert.ok(kept.has(commit), `${label}: ${commit}`);
+    known = extended;
+  };
+
+  const topicBefore = git(bob, 'rev-parse', 'topic');
+  commitFile(bob, 't2.txt', '2\n', 'topic two');
+  await grown([topicBefore], 'a commit on topic');
+
+  assert.equal(await extendHistory(repo, known, tips(), [], 1_000), known, 'nothing new: the same history');
+
+  const rebasedFrom = git(bob, 'rev-parse', 'topic');
+  git(bob, 'rebase', '-q', '--onto', 'main~2', 'main');
+  await grown([rebasedFrom], 'a rebase');
+
+  git(alice, 'switch', '-q', '-c', 'feature', 'main~1');
+  commitFile(alice, 'f1.txt', '1\n', 'feature one');
+  git(alice, 'push', '-q', 'origin', 'feature');
+  git(bob, 'fetch', '-q', 'origin');
+  await grown([git(bob, 'rev-parse', 'main')], 'a fetched branch off main');
+
+  commitFile(bob, 't3.txt', '3\n', 'topic three');
+  await grown([], 'a commit with no stop: the walk goes down to known commits');
+
+  assert.equal(await extendHistory(repo, known, tips(), [], known.parsed.graph.ids.size - 1), undefined, 'over the limit: read afresh');
+  commitFile(bob, 't4.txt', '4\n', 'topic four');
+  assert.equal(await extendHistory(repo, known, tips(), [], known.parsed.graph.ids.size), undefined, 'no room for the new commit: read afresh');
+
+  const shallow = join(dir, 'shallow');
+  git(dir, 'clone', '-q', '--depth', '1', `file://${join(dir, 'origin.git')}`, shallow);
+  const shallowRepo = await open(shallow);
+  const shallowRead = await readHistory(shallowRepo, [git(shallow, 'rev-parse', 'HEAD')], 1_000);
+  assert.ok(typeof shallowRead !== 'string');
+  git(shallow, 'fetch', '-q', '--deepen', '2');
+  assert.equal(await extendHistory(shallowRepo, shallowRead, [git(shallow, 'rev-parse', 'HEAD')], [], 1_000), undefined, 'a shallow clone can deepen: never reused');
+  await assertSameAsGit(shallow);
+});
+
+void test('a refresh after the commit it would stop at was pruned reads the history again and equals git', async (t) => {
+  const { bob } = team(t);
+  git(bob, 'switch', '-q', '-c', 'topic');
+  commitFile(bob, 't1.txt', '1\n', 'topic one');
+  commitFile(bob, 't2.txt', '2\n', 'topic two');
+  const repo = await open(bob);
+  assert.ok(await listBranchesByWalk(repo, { includeRemote: true, now: NOW }));
+  // topic's old tip, the stop the next listing would pass to git, no longer exists.
+  git(bob, 'reset', '-q', '--hard', 'HEAD~2');
+  commitFile(bob, 't3.txt', '3\n', 'topic three');
+  git(bob, 'reflog', 'expire', '--expire=now', '--all');
+  git(bob, 'gc', '-q', '--prune=now');
   await assertSameAsGit(bob);
 });
