@@ -147,13 +147,12 @@ async function historyOfListing(repo: Repo, previous: PreviousListing | undefine
 export async function listBranchesByWalk(repo: Repo, options: ListOptions): Promise<BranchList | null> {
   // Remote-tracking branches are listed even when not shown: they are the upstreams' values. The
   // listing is the longest read, so it starts first.
-  const listingRead = readGit(repo, ['for-each-ref', `--format=${REF_FORMAT}`, '--end-of-options', 'refs/heads', 'refs/remotes']);
+  const listingRead = readRefListing(repo);
   const previous = options.historyLimit === undefined ? previousListings.get(repo.commonDir) : undefined;
   const earlyHints = previous?.needsConfiguredDefault ? configuredDefault(repo) : undefined;
   // Unawaited when the listing fails or no longer needs it: never unhandled.
   earlyHints?.catch(() => undefined);
-  const listing = await listingRead;
-  const rows = records(listing.stdout).map(refRow);
+  const rows = records(await listingRead).map(refRow);
   const tracked = rows.filter((row) => row.upstreamRef !== '').length;
   const limit = options.historyLimit ?? HISTORY_BASE + HISTORY_PER_TRACKED * tracked;
   // HEAD and origin/HEAD come from the listing when it shows them (each git process costs ~15 ms
@@ -215,6 +214,20 @@ export async function listBranchesByWalk(repo: Repo, options: ListOptions): Prom
     branches.push(branch);
   }
   return { root: repo.root, head, defaultBranch: defaultName, branches };
+}
+
+/**
+ * REF_FORMAT records of refs/heads then refs/remotes, as one `for-each-ref` of both would print
+ * them (it sorts by refname, and every refs/heads/ name sorts before refs/remotes/). Two processes,
+ * one per prefix, on both cores: with loose refs git spends most of a listing on one lstat, open,
+ * read and close per ref file (10,000 loose refs: 210 ms in one process, 145 ms in two), and with
+ * packed refs each seeks to its prefix, so the split costs nothing there (80 ms either way).
+ */
+async function readRefListing(repo: Repo): Promise<string> {
+  const refsUnder = (prefix: string): Promise<string> =>
+    readGit(repo, ['for-each-ref', `--format=${REF_FORMAT}`, '--end-of-options', prefix]).then((read) => read.stdout);
+  const [heads, remotes] = await Promise.all([refsUnder('refs/heads'), refsUnder('refs/remotes')]);
+  return heads + remotes;
 }
 
 async function configuredDefault(repo: Repo): Promise<DefaultBranchHints> {
