@@ -8,12 +8,13 @@ import { copyFile, link, lstat, rename, rm, stat, symlink, unlink } from 'node:f
 import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { temporaryName } from './cache';
-import { mapLimit } from './concurrency';
+import { mapLimit, yielder } from './concurrency';
 import { directoryHash, md5OfFile } from './hashing';
 import { ignoreInGit } from './gitignore';
 import { writePointer } from './pointer';
 import type { DataRepo } from './repo';
 import { checkRelpath } from './safety';
+import { SmallFileCopier } from './small-copy';
 import { objectWriter } from './object-writer';
 import { FileHasher, packObjects, walkDirectory, type HashedFile, type HashResult, type WorkspaceFile } from './tree';
 
@@ -37,6 +38,8 @@ export interface AddProgress {
   }): void;
 }
 
+/** Below this size a file the cache lacks is copied with synchronous calls (small-copy.ts). */
+const SMALL_COPY = 4 << 20;
 /** Above this size a file is copied into the cache while it is hashed (two cores, two jobs). */
 const LARGE_FILE = 64 << 20;
 
@@ -152,14 +155,26 @@ async function hashAndStore<T>(
   return { ...result, walk };
 }
 
-/** Copies (reflink where possible) into the cache the files it still lacks: large ones, and those the stat cache knew. */
+/**
+ * Copies (reflink where possible) into the cache the files it still lacks: large ones, and those
+ * the stat cache knew. Small ones synchronously (a libuv round trip costs more than the copy), a
+ * yield every 256 keeping progress and cancel alive.
+ */
 async function copyMissing(repo: DataRepo, files: readonly HashedFile[], present: Set<string>): Promise<void> {
-  const missing = files.filter((file) => !present.has(file.md5));
-  await mapLimit(missing, 32, async (file) => {
-    if (present.has(file.md5)) return;
+  const large: HashedFile[] = [];
+  const copier = new SmallFileCopier();
+  const pause = yielder();
+  for (const file of files) {
+    if (present.has(file.md5)) continue;
     present.add(file.md5);
-    await repo.cache.insertFile(file.absolute, file.md5);
-  });
+    if (file.size >= SMALL_COPY) {
+      large.push(file);
+      continue;
+    }
+    repo.cache.copyObjectSync(file.absolute, file.md5, copier);
+    await pause();
+  }
+  await mapLimit(large, 4, (file) => repo.cache.insertFile(file.absolute, file.md5));
 }
 
 /** hardlink/symlink modes: each workspace file becomes a link to its (read-only) cache object. */

@@ -11,6 +11,7 @@ import { join, sep } from 'node:path';
 import { UserError } from '../errors';
 import { DIR_MD5_PATTERN, MD5_PATTERN, md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import { checkRelpath } from './safety';
+import type { SmallFileCopier } from './small-copy';
 import { z } from 'zod';
 
 /** An object's file name inside its two-hex-digit folder (a 100,000-object cache is listed in one test each). */
@@ -127,6 +128,23 @@ export class Cache {
       } catch {
         // the error that matters is the one thrown below
       }
+      throw error;
+    }
+  }
+
+  /**
+   * Copies a small file into the cache as `md5` (under a temporary name, then renamed),
+   * synchronously, through `copier` (small-copy.ts: not copyFile). The caller knows it is missing.
+   */
+  copyObjectSync(source: string, md5: string, copier: SmallFileCopier): void {
+    this.ensureParentSync(md5);
+    const target = this.pathOf(md5);
+    const temporary = temporaryName(target);
+    try {
+      copier.copySync(source, temporary);
+      renameSync(temporary, target);
+    } catch (error) {
+      rmSync(temporary, { force: true });
       throw error;
     }
   }

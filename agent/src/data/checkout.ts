@@ -16,6 +16,7 @@ import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
 import { assertWritableInside } from './safety';
+import { SmallFileCopier } from './small-copy';
 import type { StatEntry } from './stat-cache';
 import { pointerListing, workspaceState } from './status';
 import { alongside, runInThread, shareOut, type WriteJob } from './transfer-thread';
@@ -96,11 +97,12 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
   const fromMemory = options.verified !== undefined && (await copiesAnyway(repo, toWrite[0], memoryWrite));
   const rest = fromMemory ? await writeFromMemory(toWrite, options.verified!, memoryWrite) : toWrite;
   const pause = yielder();
+  const copier = new SmallFileCopier();
   await mapLimit(rest, 16, async (entry) => {
     const destination = absolute(entry.relpath);
     await prepareFolder(destination);
     await pause();
-    record(entry, await materialize(repo, entry, destination, options.verified?.has(entry.md5) ?? false));
+    record(entry, await materialize(repo, entry, destination, options.verified?.has(entry.md5) ? copier : undefined));
   });
   for (const relpath of toRemove) {
     const file = absolute(relpath);
@@ -227,8 +229,17 @@ async function copiesAnyway(repo: DataRepo, first: ListingEntry | undefined, wri
   }
 }
 
-/** Writes one file from its cache object, verified, under a temporary name then renamed into place. */
-async function materialize(repo: DataRepo, entry: ListingEntry, destination: string, verified: boolean): Promise<{ ino: number; mtimeMs: number; size: number }> {
+/**
+ * Writes one file from its cache object, verified, under a temporary name then renamed into place.
+ * `verifiedCopier` is given when the object was verified by this operation: a small one is then
+ * copied without reading it into memory.
+ */
+async function materialize(
+  repo: DataRepo,
+  entry: ListingEntry,
+  destination: string,
+  verifiedCopier: SmallFileCopier | undefined,
+): Promise<{ ino: number; mtimeMs: number; size: number }> {
   const object = repo.cache.pathOf(entry.md5);
   const temporary = temporaryName(destination);
   const corrupt = (): CorruptObjectError =>
@@ -240,8 +251,8 @@ async function materialize(repo: DataRepo, entry: ListingEntry, destination: str
       else await symlink(object, temporary);
     } else {
       const size = statSync(object).size;
-      if (verified && size < SMALL_OBJECT) {
-        copyFileSync(object, temporary, constants.COPYFILE_FICLONE);
+      if (verifiedCopier !== undefined && size < SMALL_OBJECT) {
+        verifiedCopier.copySync(object, temporary);
         renameSync(temporary, destination);
         return statSync(destination);
       } else if (size < SMALL_OBJECT) {

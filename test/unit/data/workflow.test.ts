@@ -75,6 +75,25 @@ void describe('data add, status, checkout', () => {
     assert.equal(again!.hashed, 0, 'status already recorded the changed files in the stat cache');
   });
 
+  void test('add with the stat cache knowing every file but the cache emptied copies each file in, byte for byte', async (t) => {
+    const { root, service } = workspace(t);
+    writeTree(join(root, 'data'), awkwardTree);
+    // Past the copier's 256 KiB buffer, so that one file takes several reads and writes.
+    writeFileSync(join(root, 'data', 'several-reads.bin'), Buffer.alloc(600_000, 7));
+    const [first] = await service.add(['data']);
+    rmSync(join(root, '.dvc', 'cache'), { recursive: true });
+    const [again] = await service.add(['data']);
+    assert.equal(again!.hashed, 0, 'nothing was read to hash: the objects came from the copy path');
+    assert.equal(again!.md5, first!.md5);
+    const listing = JSON.parse(readFileSync(objectPath(root, again!.md5), 'utf8')) as Array<{ md5: string; relpath: string }>;
+    assert.equal(listing.length, Object.keys(awkwardTree).length + 1);
+    for (const { md5, relpath } of listing) {
+      assert.deepEqual(readFileSync(objectPath(root, md5)), readFileSync(join(root, 'data', ...relpath.split('/'))), relpath);
+    }
+    const [status] = await service.status([]);
+    assert.deepEqual(pick(status!), ['clean', 'complete', 0]);
+  });
+
   void test('a damaged stat cache (a crash mid-write: it is never fsynced) is started afresh and nothing else changes', async (t) => {
     const { root, service } = workspace(t);
     writeTree(join(root, 'data'), awkwardTree);

@@ -2,12 +2,13 @@
  * A directory remote (DVC's default kind; also any mounted network path). Existence comes from
  * listing the <2 hex> folders; uploads are written under a temporary name and renamed.
  */
-import { closeSync, constants, copyFileSync, createReadStream, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, rm } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { temporaryName, isObjectId } from '../cache';
 import { md5OfBytes } from '../hashing';
+import { SmallFileCopier } from '../small-copy';
 import type { Remote } from './types';
 
 /** Below this size an object is copied or read with synchronous calls, in one piece. */
@@ -25,32 +26,10 @@ function readFully(fd: number, buffer: Buffer, size: number): number {
   return filled;
 }
 
-function writeWhole(path: string, bytes: Buffer): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whether `source` can be reflinked to `probe` (the probe is removed). */
-function reflinkWorks(source: string, probe: string): boolean {
-  try {
-    copyFileSync(source, probe, constants.COPYFILE_FICLONE_FORCE);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { force: true });
-  }
-}
-
 export class DirectoryRemote implements Remote {
   readonly parallelism = 16;
   private readonly madeDirs = new Set<string>();
-  private reflinks: boolean | undefined;
-  private buffer = Buffer.allocUnsafeSlow(64 << 10);
+  private readonly copier = new SmallFileCopier();
   private slab: Buffer = Buffer.alloc(0);
   private slabUsed = 0;
 
@@ -105,34 +84,19 @@ export class DirectoryRemote implements Remote {
 
   /**
    * Copies a small object synchronously (see concurrency.ts yielder), under a temporary name then
-   * renamed. By reflink when the first object shows the filesystems have them; otherwise read and
-   * written through one reused buffer: for files of a few KiB on ext4, copy_file_range cost twice
-   * the kernel time of a read and a write.
+   * renamed: by reflink when the filesystems have them, else through one reused buffer
+   * (small-copy.ts: copyFile costs ext4 a write-back start at every close).
    */
   uploadSmallSync(source: string, md5: string): void {
     const target = this.pathOf(md5);
     this.ensureParent(md5);
     const temporary = temporaryName(target);
     try {
-      this.reflinks ??= reflinkWorks(source, temporary);
-      if (this.reflinks) copyFileSync(source, temporary, constants.COPYFILE_FICLONE);
-      else writeWhole(temporary, this.readWhole(source));
+      this.copier.copySync(source, temporary);
       renameSync(temporary, target);
     } catch (error) {
       rmSync(temporary, { force: true });
       throw error;
-    }
-  }
-
-  /** A small file's bytes, in a buffer reused by the next call. */
-  private readWhole(path: string): Buffer {
-    const fd = openSync(path, 'r');
-    try {
-      const { size } = fstatSync(fd);
-      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(size);
-      return this.buffer.subarray(0, readFully(fd, this.buffer, size));
-    } finally {
-      closeSync(fd);
     }
   }
 
