@@ -9,7 +9,7 @@
  * Every figure is a whole `mlw` command as users run it: `node bin/mlw.js` (with its V8 code cache)
  * over dist/, which this script builds first (scripts/build.mjs); cold cache for add (a new cache
  * and stat cache each round), warm page cache for everyone. The data lives in a temp folder that
- * is deleted at the end. Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d]
+ * is deleted at the end. Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d] [--settle S]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,8 +31,7 @@ const only = new Set((option('--only') ?? 'a,b,c,d').split(','));
 /**
  * Seconds the command took. Every timed command, ours and the peers', starts after a `sync` (not
  * timed), so that none pays for writing back what the one before it left dirty (`git add` of
- * 15,000 files leaves ~100 MB). Session 8 saw our add at 1.39 s before the first `git add` of a run
- * and ~1.85 s after each one (1.26–1.34 s run alone); whether writeback is the cause is not proven.
+ * 15,000 files leaves ~100 MB).
  */
 function time(command: string, args: readonly string[], cwd: string): number {
   spawnSync('sync');
@@ -41,6 +40,25 @@ function time(command: string, args: readonly string[], cwd: string): number {
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   return elapsed;
+}
+
+/**
+ * Seconds to wait (after a `sync`) before the many-file phases, `--settle S`. On this benchmark's
+ * VMs, creating many files within minutes of many files being deleted is slower (a 15,000-file add:
+ * 1.9–2.2 s at 1–5 min after a benchmark's clean-up, even after a `sync` and 61 s; 1.1–1.4 s at
+ * 8+ min). Two mechanisms can explain it, both outside our code: this ext4 has no journal (no
+ * `vda` in /proc/fs/jbd2), and without one, creating a file skips each free inode freed less than
+ * 60 s ago, or 360 s while its inode-table block is dirty (fs/ext4/ialloc.c, find_inode_bit and
+ * recently_deleted; journaled ext4, as on users' disks, skips the check); and the file system is
+ * mounted with `discard`, so deleted blocks are trimmed on the host. The default waits out the
+ * longer window. Nothing is deleted between the (b) and (d) rounds (each round gets new folders).
+ */
+const settleSeconds = Number(option('--settle') ?? 361);
+
+function settleAfterDeletions(): void {
+  spawnSync('sync');
+  process.stdout.write(`waiting ${settleSeconds} s so that earlier deletions do not slow file creation (--settle S)\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, settleSeconds * 1000);
 }
 
 const mlw = (args: readonly string[], cwd: string): number => time(process.execPath, [cli, ...args], cwd);
@@ -107,14 +125,12 @@ function main(): void {
       const root = workspace(base, 'b');
       smallTree(join(root, 'data'), 15_000);
       execFileSync('git', ['init', '-q'], { cwd: root });
+      settleAfterDeletions();
       if (only.has('b')) {
         const ours: number[] = [];
         const peer: number[] = [];
         // Each round gets a new cache folder and a new git object store, and nothing is deleted
-        // until the whole run is over: for 60–300 s after many inodes are freed, ext4 creates files
-        // in those block groups several times slower (ialloc.c recently_deleted — 80% of one
-        // round's time in a perf profile), which measured the previous cleanup, not us. Nor should
-        // anything else on the machine have deleted many files in the last five minutes.
+        // until the whole run is over (settleAfterDeletions, before this section).
         for (let round = 0; round < rounds; round++) {
           rmSync(join(root, '.dvc', 'tmp'), { recursive: true, force: true });
           writeFileSync(join(root, '.dvc', 'config'), `[cache]\n    dir = ../../caches/b${round}\n`);
@@ -136,8 +152,7 @@ function main(): void {
         const remote = join(base, 'remote');
         const ours: number[] = [];
         const peer: number[] = [];
-        // New remote, clone and copies each round, deleted only at the end (see (b): ext4 and
-        // freshly freed inodes).
+        // New remote, clone and copies each round, deleted only at the end (settleAfterDeletions).
         for (let round = 0; round < rounds; round++) {
           const remoteDir = `${remote}${round}`;
           writeFileSync(join(root, '.dvc', 'config'), `[core]\n    remote = store\n['remote "store"']\n    url = ${remoteDir}\n`);
