@@ -55,10 +55,14 @@ function time(command: string, args: readonly string[], cwd: string): number {
  */
 const settleSeconds = Number(option('--settle') ?? 361);
 
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function settleAfterDeletions(): void {
   spawnSync('sync');
   process.stdout.write(`waiting ${settleSeconds} s so that earlier deletions do not slow file creation (--settle S)\n`);
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, settleSeconds * 1000);
+  sleepSync(settleSeconds * 1000);
 }
 
 const mlw = (args: readonly string[], cwd: string): number => time(process.execPath, [cli, ...args], cwd);
@@ -177,7 +181,7 @@ function main(): void {
       mlw(['data', 'add', 'data'], root);
       // Steady state: the first status after a change counts the cache's objects and remembers the
       // count, once the cache's folders are more than 2 s old (agent/src/data/cache.ts stamp).
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_500);
+      sleepSync(2_500);
       mlw(['data', 'status'], root);
       const ours: number[] = [];
       for (let round = 0; round < rounds; round++) ours.push(mlw(['data', 'status'], root));

@@ -174,7 +174,7 @@ async function copyMissing(repo: DataRepo, files: readonly HashedFile[], present
     repo.cache.copyObjectSync(file.absolute, file.md5, copier);
     await pause();
   }
-  await mapLimit(large, 4, (file) => repo.cache.insertFile(file.absolute, file.md5));
+  await mapLimit(large, 32, (file) => repo.cache.insertFile(file.absolute, file.md5));
 }
 
 /** hardlink/symlink modes: each workspace file becomes a link to its (read-only) cache object. */

@@ -116,20 +116,7 @@ export class Cache {
    * of a few KiB a libuv round trip per call costs more than the calls themselves.
    */
   writeObjectSync(md5: string, bytes: Uint8Array): void {
-    this.ensureParentSync(md5);
-    const target = this.pathOf(md5);
-    const temporary = temporaryName(target);
-    try {
-      writeFileSync(temporary, bytes);
-      renameSync(temporary, target);
-    } catch (error) {
-      try {
-        rmSync(temporary, { force: true });
-      } catch {
-        // the error that matters is the one thrown below
-      }
-      throw error;
-    }
+    this.placeObjectSync(md5, (temporary) => writeFileSync(temporary, bytes));
   }
 
   /**
@@ -137,14 +124,23 @@ export class Cache {
    * synchronously, through `copier` (small-copy.ts: not copyFile). The caller knows it is missing.
    */
   copyObjectSync(source: string, md5: string, copier: SmallFileCopier): void {
+    this.placeObjectSync(md5, (temporary) => copier.copySync(source, temporary));
+  }
+
+  /** `write` fills a temporary name beside object `md5`, which is then renamed into place (or removed on failure). */
+  private placeObjectSync(md5: string, write: (temporary: string) => void): void {
     this.ensureParentSync(md5);
     const target = this.pathOf(md5);
     const temporary = temporaryName(target);
     try {
-      copier.copySync(source, temporary);
+      write(temporary);
       renameSync(temporary, target);
     } catch (error) {
-      rmSync(temporary, { force: true });
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // the error that matters is the one thrown below
+      }
       throw error;
     }
   }
