@@ -9,7 +9,7 @@
  * Reflinks still go through copyFile (nothing to write back): the first copy tries one, and its
  * answer holds for the copier's life, so make one copier per operation and pair of folders.
  */
-import { closeSync, constants, copyFileSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fstatSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 
 export class SmallFileCopier {
   private readonly buffer = Buffer.allocUnsafeSlow(256 << 10);
@@ -35,9 +35,26 @@ export class SmallFileCopier {
     return this.reflinks;
   }
 
-  private copyThroughBuffer(source: string, destination: string): void {
+  /**
+   * Copies `source` to `destination` (which must not exist yet) when `source` is smaller than
+   * `limit` bytes, and returns its size; returns undefined, creating nothing, when it is not. The
+   * size comes from the open file, so a caller need not stat each file first.
+   */
+  copyIfSmallerSync(source: string, destination: string, limit: number): number | undefined {
+    if (this.reflinks !== false) {
+      const { size } = statSync(source);
+      if (size >= limit) return undefined;
+      this.copySync(source, destination);
+      return size;
+    }
+    return this.copyThroughBuffer(source, destination, limit);
+  }
+
+  private copyThroughBuffer(source: string, destination: string, limit = Number.POSITIVE_INFINITY): number | undefined {
     const input = openSync(source, 'r');
     try {
+      const { size } = fstatSync(input);
+      if (size >= limit) return undefined;
       // 'wx': a new file, so nothing is truncated.
       const output = openSync(destination, 'wx');
       try {
@@ -47,6 +64,7 @@ export class SmallFileCopier {
       } finally {
         closeSync(output);
       }
+      return size;
     } finally {
       closeSync(input);
     }

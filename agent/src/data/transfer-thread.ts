@@ -6,7 +6,8 @@
  * - `fetch`: read an object of the remote whole into shared memory, hash it, and write it to the
  *   cache (temporary name, then rename) only when its bytes match its name; the calling thread
  *   keeps the bytes for checkout without a copy;
- * - `copy` (push): read a cache object whole and write it to the remote, temporary name then rename;
+ * - `copy` (push): read a cache object whole and write it to the remote, temporary name then rename
+ *   (an object of `limit` bytes or more is left for the caller's general path);
  * - `write` (checkout): write bytes from shared memory to a temporary file, take its stats, rename
  *   it into place.
  */
@@ -17,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 /** Below this many objects the caller does them all: a thread costs ~30 ms to start. */
 export const THREAD_FROM = 1000;
 
-type RawResult = { i: number; slab?: number; offset?: number; length?: number; large?: true; corrupt?: string; error?: string; ino?: number; mtimeMs?: number; size?: number };
+type RawResult = { i: number; copied?: number; slab?: number; offset?: number; length?: number; large?: true; corrupt?: string; error?: string; ino?: number; mtimeMs?: number; size?: number };
 type Message = { readonly slab: SharedArrayBuffer } | { readonly results: readonly RawResult[] } | { readonly finished: true };
 
 /**
@@ -30,7 +31,7 @@ const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
-const { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } = require('node:fs');
+const { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } = require('node:fs');
 const { job, sep, tag, stop } = workerData;
 const stopped = new Int32Array(stop);
 const madeDirs = new Set();
@@ -124,6 +125,8 @@ function copyOne(i) {
     reflinks = reflinkWorks(job.sources[i], target + '.' + tag + 'probe.tmp');
   }
   if (reflinks) {
+    const { size } = statSync(job.sources[i]);
+    if (size >= job.limit) return { i, large: true };
     const temporary = target + '.' + tag + (count++).toString(36) + '.tmp';
     try {
       mkdirSync(target.slice(0, target.lastIndexOf(sep)), { recursive: true });
@@ -133,19 +136,20 @@ function copyOne(i) {
       rmSync(temporary, { force: true });
       throw error;
     }
-    return { i };
+    return { i, copied: size };
   }
   const fd = openSync(job.sources[i], 'r');
   let bytes;
   try {
     const { size } = fstatSync(fd);
+    if (size >= job.limit) return { i, large: true };
     if (size > buffer.length) buffer = Buffer.allocUnsafeSlow(size);
     bytes = buffer.subarray(0, readFully(fd, buffer, size));
   } finally {
     closeSync(fd);
   }
   writeAtomically(target, bytes, true, false);
-  return { i };
+  return { i, copied: bytes.length };
 }
 function writeOne(i) {
   const bytes = Buffer.from(job.slabs[job.slabOf[i]], job.offsets[i], job.lengths[i]);
@@ -173,7 +177,8 @@ parentPort.postMessage({ finished: true });
 `;
 
 export type FetchJob = { readonly kind: 'fetch'; readonly ids: readonly string[]; readonly remoteRoot: string; readonly cacheRoot: string; readonly limit: number };
-export type CopyJob = { readonly kind: 'copy'; readonly sources: readonly string[]; readonly targets: readonly string[] };
+/** `limit`: objects this large or larger are left (result `large`) for the general path. */
+export type CopyJob = { readonly kind: 'copy'; readonly sources: readonly string[]; readonly targets: readonly string[]; readonly limit: number };
 export type WriteJob = {
   readonly kind: 'write';
   readonly paths: readonly string[];
@@ -190,7 +195,7 @@ export type ThreadResult =
   | { readonly index: number; readonly corrupt: string }
   | { readonly index: number; readonly error: string }
   | { readonly index: number; readonly stats: { readonly ino: number; readonly mtimeMs: number; readonly size: number } }
-  | { readonly index: number; readonly copied: true };
+  | { readonly index: number; readonly copied: number };
 
 export interface ThreadRun {
   /** Settles when the thread has done every item (or stopped after `stop`); every result was delivered before. */
@@ -227,7 +232,8 @@ function toResult(result: RawResult, slabs: readonly Buffer[]): ThreadResult {
   if (result.corrupt !== undefined) return { index, corrupt: result.corrupt };
   if (result.slab !== undefined) return { index, bytes: slabs[result.slab]!.subarray(result.offset ?? 0, (result.offset ?? 0) + (result.length ?? 0)) };
   if (result.ino !== undefined) return { index, stats: { ino: result.ino, mtimeMs: result.mtimeMs ?? 0, size: result.size ?? 0 } };
-  return { index, copied: true };
+  if (result.copied !== undefined) return { index, copied: result.copied };
+  throw new Error(`the transfer thread sent a result of unknown kind for item ${index}`);
 }
 
 /**

@@ -108,9 +108,7 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   const onRemote = await remote.has(all);
   const missingFiles = files.filter((id) => !onRemote.has(id));
   const missingDirs = dirs.filter((id) => !onRemote.has(id));
-  const sizes = new Map<string, number>();
-  for (const id of [...missingFiles, ...missingDirs]) sizes.set(id, statSync(repo.cache.pathOf(id)).size);
-  const totalBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const totalBytes = bytesToSend(repo, pointers, { missingFiles, missingDirs, allFilesMissing: missingFiles.length === files.length && absent.length === 0 });
   const meter = new Meter(missingFiles.length + missingDirs.length, totalBytes, options.onProgress);
   const failed: TransferResult['failed'] = absent.map((md5) => ({ md5, error: 'not in the local cache' }));
   let bytes = 0;
@@ -119,7 +117,8 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     await pause();
     options.signal?.throwIfAborted();
     try {
-      await remote.upload(repo.cache.pathOf(id), id, sizes.get(id) ?? 0, (n) => {
+      const source = repo.cache.pathOf(id);
+      await remote.upload(source, id, statSync(source).size, (n) => {
         bytes += n;
         meter.addBytes(n);
       });
@@ -132,15 +131,17 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     bytes += size;
     meter.objectDone(size);
   };
-  const sendSmall = (id: string, size: number): void => {
+  const sendSmall = (id: string): boolean => {
     try {
-      remote.uploadSmallSync!(repo.cache.pathOf(id), id);
+      const size = remote.uploadSmallSync!(repo.cache.pathOf(id), id, SMALL_OBJECT);
+      if (size === undefined) return false;
       counted(size);
     } catch (error) {
       failed.push({ md5: id, error: (error as Error).message });
     }
+    return true;
   };
-  const rest = remote.uploadSmallSync ? await sendSmallAlongside(repo, remote, missingFiles, sizes, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
+  const rest = remote.uploadSmallSync ? await sendSmallAlongside(repo, remote, missingFiles, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
   await mapLimit(rest, remote.parallelism, send);
   // A listing goes up only when all its files did: a remote never lists what it lacks.
   if (failed.length === 0) await mapLimit(missingDirs, remote.parallelism, send);
@@ -155,9 +156,24 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   };
 }
 
+/**
+ * The bytes a push will send, for its progress. A first push (the remote lacks every file) sends
+ * what the pointers record, read from them rather than from 15,000 stat calls (files that share
+ * content are counted once per file there, so it can be a little over); any other push stats the
+ * objects it sends.
+ */
+function bytesToSend(repo: DataRepo, pointers: readonly Pointer[], plan: { missingFiles: readonly string[]; missingDirs: readonly string[]; allFilesMissing: boolean }): number {
+  const sizeOf = (id: string): number => statSync(repo.cache.pathOf(id)).size;
+  const listings = plan.missingDirs.reduce((sum, id) => sum + sizeOf(id), 0);
+  if (plan.allFilesMissing && pointers.every((pointer) => pointer.size !== undefined)) {
+    return listings + pointers.reduce((sum, pointer) => sum + (pointer.size ?? 0), 0);
+  }
+  return listings + plan.missingFiles.reduce((sum, id) => sum + sizeOf(id), 0);
+}
+
 interface SmallSends {
-  /** Uploads one small object on this thread, and counts it. */
-  readonly sendSmall: (id: string, size: number) => void;
+  /** Uploads one object on this thread if it is small, and counts it; false when it is not. */
+  readonly sendSmall: (id: string) => boolean;
   /** Counts one small object the second thread uploaded. */
   readonly counted: (size: number) => void;
   readonly failed: TransferResult['failed'];
@@ -166,52 +182,46 @@ interface SmallSends {
 
 /**
  * Pushes the small objects among `ids`: on this thread and, for many, every other one on a second
- * thread. Returns the others, for the general path.
+ * thread. Returns the others (found large as they were opened), for the general path.
  */
-async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], sizes: ReadonlyMap<string, number>, options: SmallSends): Promise<string[]> {
-  const small = (id: string): boolean => (sizes.get(id) ?? SMALL_OBJECT) < SMALL_OBJECT;
+async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], options: SmallSends): Promise<string[]> {
   const objectsRoot = remote.objectsRoot;
-  const { mine, theirs, claim } = shareOut(ids, (id) => objectsRoot !== undefined && small(id));
+  const { mine, theirs, claim } = shareOut(ids, () => objectsRoot !== undefined);
+  const large: string[] = [];
   const run =
     theirs.length === 0 || objectsRoot === undefined
       ? undefined
-      : runInThread({ kind: 'copy', sources: theirs.map((id) => repo.cache.pathOf(id)), targets: theirs.map((id) => `${objectsRoot}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`) }, claim, (results) => {
-          for (const result of results) {
-            const id = theirs[result.index]!;
-            if ('error' in result) options.failed.push({ md5: id, error: result.error });
-            else options.counted(sizes.get(id) ?? 0);
-          }
-        });
-  let rest: string[] = [];
+      : runInThread(
+          { kind: 'copy', sources: theirs.map((id) => repo.cache.pathOf(id)), targets: theirs.map((id) => `${objectsRoot}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`), limit: SMALL_OBJECT },
+          claim,
+          (results) => {
+            for (const result of results) {
+              const id = theirs[result.index]!;
+              if ('error' in result) options.failed.push({ md5: id, error: result.error });
+              else if ('large' in result) large.push(id);
+              else if ('copied' in result) options.counted(result.copied);
+            }
+          },
+        );
   await alongside(run, async () => {
-    rest = await inSyncLoop(mine, sizes, options.sendSmall, options.signal);
+    large.push(...(await inSyncLoop(mine, options.sendSmall, options.signal)));
   });
-  return rest;
+  return large;
 }
 
 /**
- * Runs `move` on every id whose size is known and small, synchronously, yielding to the event loop
- * every 256 objects and stopping there when `signal` is aborted. Returns the other ids, for the
+ * Runs `move` on every id synchronously, yielding to the event loop every 256 objects and stopping
+ * there when `signal` is aborted. Returns the ids `move` declined (false: not small), for the
  * general (asynchronous) path.
  */
-async function inSyncLoop(
-  ids: Iterable<string>,
-  sizes: ReadonlyMap<string, number> | undefined,
-  move: (id: string, size: number) => void,
-  signal: AbortSignal | undefined,
-): Promise<string[]> {
+async function inSyncLoop(ids: Iterable<string>, move: (id: string) => boolean, signal: AbortSignal | undefined): Promise<string[]> {
   const rest: string[] = [];
   const pause = yielder();
   for (const id of ids) {
-    const size = sizes ? sizes.get(id) ?? SMALL_OBJECT : 0;
-    if (size >= SMALL_OBJECT) {
-      rest.push(id);
-      continue;
-    }
     const paused = pause();
     if (paused) await paused;
     signal?.throwIfAborted();
-    move(id, size);
+    if (!move(id)) rest.push(id);
   }
   return rest;
 }
@@ -257,31 +267,29 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   // Small objects: read whole, hashed in memory, and written to the cache only when they match —
   // no staging file, and nothing unverified ever lands on disk. Larger ones take `get`.
   const large: string[] = [];
-  const getSmall = (id: string): void => {
+  const getSmall = (id: string): boolean => {
     let object: Buffer | undefined;
     try {
       object = remote.readSmallSync!(id, SMALL_OBJECT);
-      if (object === undefined) {
-        large.push(id);
-        return;
-      }
+      if (object === undefined) return false;
       attempted++;
       const md5 = md5OfBytes(object);
       if (md5 !== bytesMd5(id)) {
         failed.push({ md5: id, error: corrupt(md5) });
-        return;
+        return true;
       }
       if (!present.has(id)) repo.cache.writeObjectSync(id, object);
     } catch (error) {
       if (object === undefined) attempted++;
       failed.push({ md5: id, error: (error as Error).message });
-      return;
+      return true;
     }
     present.add(id);
     options.verified?.add(id, object);
     transferred++;
     bytes += object.length;
     meter.objectDone(object.length);
+    return true;
   };
   const fromThread = (id: string, result: ThreadResult): void => {
     if ('large' in result) {
@@ -309,7 +317,9 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
           : runInThread({ kind: 'fetch', ids: theirs, remoteRoot: remote.objectsRoot!, cacheRoot: repo.cache.objectsRoot, limit: SMALL_OBJECT }, claim, (results) => {
               for (const result of results) fromThread(theirs[result.index]!, result);
             });
-      await alongside(run, () => inSyncLoop(mine, undefined, getSmall, options.signal).then(() => undefined));
+      await alongside(run, async () => {
+        large.push(...(await inSyncLoop(mine, getSmall, options.signal)));
+      });
     }
     await mapLimit(remote.readSmallSync ? large.splice(0) : ids, remote.parallelism, get);
   };

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
+import type { TransferProgress } from '../../../agent/src/data/transfer';
 import { DataService } from '../../../agent/src/data/service';
 import { VerifiedObjects } from '../../../agent/src/data/verified-objects';
 import { awkwardTree, pythonDvcHash, quietLog, tempDir, writeTree } from './fixture';
@@ -48,8 +49,11 @@ async function pushedDataset(t: { after: (fn: () => void) => void }): Promise<{ 
   writeTree(root, { '.dvc/config': remoteConfig(remote) });
   const service = new DataService({ cwd: root, log: quietLog });
   await service.add(['data']);
-  const pushed = await service.push([]);
+  let last: TransferProgress | undefined;
+  const pushed = await service.push([], undefined, (progress) => (last = progress));
   assert.deepEqual(pushed.failed, []);
+  // A first push takes its byte total from the pointer, which counts the duplicate twice.
+  assert.deepEqual([last?.done, last?.files, last?.bytes, last?.totalBytes], [true, last?.totalFiles, pushed.bytes, pushed.bytes + 'same bytes'.length]);
   return { root, remote, service };
 }
 
@@ -93,8 +97,10 @@ void describe('transfers through a directory remote', () => {
     assert.equal([...sent.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
     for (const [name, { bytes }] of sent) assert.equal(bytes, name.replace(/[/\\]/, ''), `${name} is complete`);
     assert.ok(sent.size < 3001, `${sent.size} objects went up before the cancel`);
-    const resumed = await service.push([]);
+    let last: TransferProgress | undefined;
+    const resumed = await service.push([], undefined, (progress) => (last = progress));
     assert.deepEqual([resumed.transferred + resumed.skipped, resumed.skipped, resumed.failed], [3001, sent.size, []]);
+    assert.equal(last?.totalBytes, resumed.bytes, 'a resumed push counts the bytes of exactly the objects it sends');
   });
 
   void test('a pull writes the same workspace, cache and stat cache whether it keeps the verified bytes, keeps none, or hashes everything again', async (t) => {

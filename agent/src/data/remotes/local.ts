@@ -64,8 +64,7 @@ export class DirectoryRemote implements Remote {
   }
 
   async upload(source: string, md5: string, size: number, onBytes: (bytes: number) => void): Promise<void> {
-    if (size < SMALL) {
-      this.uploadSmallSync(source, md5);
+    if (size < SMALL && this.uploadSmallSync(source, md5, SMALL) !== undefined) {
       onBytes(size);
       return;
     }
@@ -83,17 +82,19 @@ export class DirectoryRemote implements Remote {
   }
 
   /**
-   * Copies a small object synchronously (see concurrency.ts yielder), under a temporary name then
-   * renamed: by reflink when the filesystems have them, else through one reused buffer
+   * Copies an object smaller than `limit` bytes synchronously (see concurrency.ts yielder), under a
+   * temporary name then renamed, and returns its size; returns undefined, copying nothing, for a
+   * larger one. By reflink when the filesystems have them, else through one reused buffer
    * (small-copy.ts: copyFile costs ext4 a write-back start at every close).
    */
-  uploadSmallSync(source: string, md5: string): void {
+  uploadSmallSync(source: string, md5: string, limit: number): number | undefined {
     const target = this.pathOf(md5);
     this.ensureParent(md5);
     const temporary = temporaryName(target);
     try {
-      this.copier.copySync(source, temporary);
-      renameSync(temporary, target);
+      const size = this.copier.copyIfSmallerSync(source, temporary, limit);
+      if (size !== undefined) renameSync(temporary, target);
+      return size;
     } catch (error) {
       rmSync(temporary, { force: true });
       throw error;

@@ -19,8 +19,11 @@ export interface Remote {
   readSmallSync?(md5: string, limit: number): Buffer | undefined;
   /** Remotes on a local filesystem: the folder holding `<2 hex>/<30 hex>` objects (a second thread reads it too). */
   readonly objectsRoot?: string;
-  /** Remotes on a local filesystem: uploads a small object synchronously, visible only when complete. */
-  uploadSmallSync?(source: string, md5: string): void;
+  /**
+   * Remotes on a local filesystem: uploads an object smaller than `limit` bytes synchronously,
+   * visible only when complete, and returns its size; undefined (nothing sent) when it is larger.
+   */
+  uploadSmallSync?(source: string, md5: string, limit: number): number | undefined;
   close(): void;
 }
 
