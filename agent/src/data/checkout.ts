@@ -234,7 +234,7 @@ async function copiesAnyway(repo: DataRepo, first: ListingEntry | undefined, wri
  * `verifiedCopier` is given when the object was verified by this operation: a small one is then
  * copied without reading it into memory.
  */
-async function materialize(
+export async function materialize(
   repo: DataRepo,
   entry: ListingEntry,
   destination: string,

@@ -12,6 +12,7 @@ import { listDatasetFolder } from './browse';
 import { temporaryName } from './cache';
 import { checkoutPointer } from './checkout';
 import { findPointerFiles, selectPointers } from './datasets';
+import { FreshFolders } from './fresh-folders';
 import { pointerFileFor, readPointer, type Pointer } from './pointer';
 import { openRemote, type Remote } from './remotes';
 import { findDataRoot, openDataRepo, type DataRepo } from './repo';
@@ -154,19 +155,44 @@ export class DataService {
     });
   }
 
+  /**
+   * fetch, then checkout. A folder dataset whose folder does not exist yet is written as its
+   * objects arrive and renamed into place whole (fresh-folders.ts); the others are checked out
+   * from the bytes the fetch verified.
+   */
   async pull(
     paths: readonly string[],
     options: { remote?: string | undefined; rev?: string | undefined; force?: boolean } = {},
     onProgress?: ProgressSink,
     signal?: AbortSignal,
   ): Promise<{ transfer: TransferResult; checkout: CheckoutResult[] }> {
-    const verified = new VerifiedObjects();
-    const transfer = await this.fetch(paths, { ...options, verified }, onProgress, signal);
-    if (transfer.failed.length > 0) {
-      throw new UserError(`data pull: ${transfer.failed.length} object(s) could not be fetched (first: ${transfer.failed[0]!.md5}: ${transfer.failed[0]!.error}); nothing was checked out`, { transfer });
-    }
-    const checkout = await this.checkout(paths, { rev: options.rev, force: options.force ?? false, verified });
-    return { transfer, checkout };
+    return this.withRepo(async (repo) => {
+      const targets = await this.pointersAt(repo, paths, options.rev);
+      const pointers = targets.map((target) => target.pointer);
+      const verified = new VerifiedObjects();
+      let fresh: FreshFolders | undefined;
+      const transfer = await this.withRemote(repo, options.remote, (remote) =>
+        fetch(repo, remote, pointers, {
+          ...(onProgress ? { onProgress: (progress) => onProgress({ ...progress, operation: 'fetch' }) } : {}),
+          ...(signal ? { signal } : {}),
+          verified,
+          places: async () => (fresh = await FreshFolders.plan(repo, pointers)),
+        }),
+      ).catch(async (error: unknown) => {
+        await fresh?.abandon();
+        throw error;
+      });
+      if (transfer.failed.length > 0) {
+        await fresh?.abandon();
+        throw new UserError(`data pull: ${transfer.failed.length} object(s) could not be fetched (first: ${transfer.failed[0]!.md5}: ${transfer.failed[0]!.error}); nothing was checked out`, { transfer });
+      }
+      const checkout: CheckoutResult[] = [];
+      for (const { pointer, text } of targets) {
+        checkout.push(fresh?.has(pointer) ? await fresh.finish(repo, pointer, verified) : await checkoutPointer(repo, pointer, { force: options.force ?? false, verified }));
+        if (text !== undefined) await writeAtomically(pointer.file, text);
+      }
+      return { transfer, checkout };
+    });
   }
 
   async versions(path: string, limit?: number): Promise<Awaited<ReturnType<typeof datasetVersions>>> {

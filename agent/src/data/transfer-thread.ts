@@ -5,7 +5,8 @@
  * what the calling thread does for its share:
  * - `fetch`: read an object of the remote whole into shared memory, hash it, and write it to the
  *   cache (temporary name, then rename) only when its bytes match its name; the calling thread
- *   keeps the bytes for checkout without a copy;
+ *   keeps the bytes for checkout without a copy — or, for an object with places (fresh-folders.ts),
+ *   read it into a reused buffer and write it to its new workspace files as well;
  * - `copy` (push): read a cache object whole and write it to the remote, temporary name then rename
  *   (an object of `limit` bytes or more is left for the caller's general path);
  * - `write` (checkout): write bytes from shared memory to a temporary file, take its stats, rename
@@ -18,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 /** Below this many objects the caller does them all: a thread costs ~30 ms to start. */
 export const THREAD_FROM = 1000;
 
-type RawResult = { i: number; copied?: number; slab?: number; offset?: number; length?: number; large?: true; corrupt?: string; error?: string; ino?: number; mtimeMs?: number; size?: number };
+type RawResult = { i: number; placed?: number[]; copied?: number; slab?: number; offset?: number; length?: number; large?: true; corrupt?: string; error?: string; ino?: number; mtimeMs?: number; size?: number };
 type Message = { readonly slab: SharedArrayBuffer } | { readonly results: readonly RawResult[] } | { readonly finished: true };
 
 /**
@@ -84,28 +85,53 @@ function objectPath(root, id) {
 }
 function fetchOne(i) {
   const id = job.ids[i];
+  const places = job.places ? job.places[i] : null;
   const fd = openSync(objectPath(job.remoteRoot, id), 'r');
   let bytes;
   try {
     const { size } = fstatSync(fd);
     if (size >= job.limit) return { i, large: true };
-    if (slab.length - used < size) {
-      const shared = new SharedArrayBuffer(Math.max(1 << 20, size));
-      parentPort.postMessage({ slab: shared });
-      slab = Buffer.from(shared);
-      slabIndex++;
-      used = 0;
+    if (places) {
+      // Written out below and not kept: one reused buffer, no fresh memory to fault in.
+      if (size > buffer.length) buffer = Buffer.allocUnsafeSlow(size);
+      bytes = buffer.subarray(0, readFully(fd, buffer, size));
+    } else {
+      if (slab.length - used < size) {
+        const shared = new SharedArrayBuffer(Math.max(1 << 20, size));
+        parentPort.postMessage({ slab: shared });
+        slab = Buffer.from(shared);
+        slabIndex++;
+        used = 0;
+      }
+      bytes = slab.subarray(used, used + readFully(fd, slab.subarray(used), size));
     }
-    bytes = slab.subarray(used, used + readFully(fd, slab.subarray(used), size));
   } finally {
     closeSync(fd);
   }
   const md5 = hash('md5', bytes, 'hex');
   if (md5 !== id) return { i, corrupt: md5 };
+  writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
+  if (places) {
+    const placed = [];
+    for (const place of places) {
+      const stats = writeNew(place, bytes);
+      placed.push(stats.ino, stats.mtimeMs);
+    }
+    return { i, placed, length: bytes.length };
+  }
   const offset = used;
   used += bytes.length;
-  writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
   return { i, slab: slabIndex, offset, length: bytes.length };
+}
+/** Writes bytes to a new file (in a staging folder: no temporary name) and returns its stats. */
+function writeNew(path, bytes) {
+  const fd = openSync(path, 'wx');
+  try {
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
+    return fstatSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 let reflinks;
 function reflinkWorks(source, probe) {
@@ -176,7 +202,18 @@ parentPort.postMessage({ results });
 parentPort.postMessage({ finished: true });
 `;
 
-export type FetchJob = { readonly kind: 'fetch'; readonly ids: readonly string[]; readonly remoteRoot: string; readonly cacheRoot: string; readonly limit: number };
+/**
+ * `places[i]`, when given, lists new files (in a staging folder) that object i is also written to:
+ * its bytes are then not kept (result `placed`, the files' stats).
+ */
+export type FetchJob = {
+  readonly kind: 'fetch';
+  readonly ids: readonly string[];
+  readonly remoteRoot: string;
+  readonly cacheRoot: string;
+  readonly limit: number;
+  readonly places?: ReadonlyArray<readonly string[] | null>;
+};
 /** `limit`: objects this large or larger are left (result `large`) for the general path. */
 export type CopyJob = { readonly kind: 'copy'; readonly sources: readonly string[]; readonly targets: readonly string[]; readonly limit: number };
 export type WriteJob = {
@@ -188,9 +225,16 @@ export type WriteJob = {
   readonly lengths: Float64Array;
 };
 
+/** A workspace file written from an object, with the stats the stat cache keeps. */
+export interface PlacedFile {
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
 /** What became of job item `index`. */
 export type ThreadResult =
   | { readonly index: number; readonly bytes: Buffer }
+  | { readonly index: number; readonly placed: readonly PlacedFile[]; readonly size: number }
   | { readonly index: number; readonly large: true }
   | { readonly index: number; readonly corrupt: string }
   | { readonly index: number; readonly error: string }
@@ -230,10 +274,17 @@ function toResult(result: RawResult, slabs: readonly Buffer[]): ThreadResult {
   if (result.error !== undefined) return { index, error: result.error };
   if (result.large) return { index, large: true };
   if (result.corrupt !== undefined) return { index, corrupt: result.corrupt };
+  if (result.placed !== undefined) return { index, placed: pairs(result.placed), size: result.length ?? 0 };
   if (result.slab !== undefined) return { index, bytes: slabs[result.slab]!.subarray(result.offset ?? 0, (result.offset ?? 0) + (result.length ?? 0)) };
   if (result.ino !== undefined) return { index, stats: { ino: result.ino, mtimeMs: result.mtimeMs ?? 0, size: result.size ?? 0 } };
   if (result.copied !== undefined) return { index, copied: result.copied };
   throw new Error(`the transfer thread sent a result of unknown kind for item ${index}`);
+}
+
+function pairs(flat: readonly number[]): PlacedFile[] {
+  const placed: PlacedFile[] = [];
+  for (let at = 0; at < flat.length; at += 2) placed.push({ ino: flat[at]!, mtimeMs: flat[at + 1]! });
+  return placed;
 }
 
 /**

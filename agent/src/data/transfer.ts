@@ -14,7 +14,8 @@ import { md5OfBytes } from './hashing';
 import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
-import { alongside, runInThread, shareOut, type ThreadResult } from './transfer-thread';
+import { writeNewFileSync } from './fresh-folders';
+import { alongside, runInThread, shareOut, type PlacedFile, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 /**
@@ -38,6 +39,19 @@ export interface TransferOptions {
   readonly signal?: AbortSignal;
   /** fetch adds each object it downloaded and verified (pull then checks them out without hashing or reading them again). */
   readonly verified?: VerifiedObjects;
+  /**
+   * pull into dataset folders that do not exist yet: called once the listings are in the cache;
+   * each fetched object is also written to the places it returns as the object is stored.
+   */
+  readonly places?: () => Promise<WorkspacePlaces | undefined>;
+}
+
+/** New workspace files to write fetched objects to (fresh-folders.ts). */
+export interface WorkspacePlaces {
+  /** The new files (in a staging folder) that object `id` goes to, if any. */
+  of(id: string): readonly string[] | undefined;
+  /** Object `id` (`size` bytes) was written to each of its places, which have these stats, in order. */
+  placed(id: string, size: number, files: readonly PlacedFile[]): void;
 }
 
 class Meter {
@@ -267,10 +281,14 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   // Small objects: read whole, hashed in memory, and written to the cache only when they match —
   // no staging file, and nothing unverified ever lands on disk. Larger ones take `get`.
   const large: string[] = [];
-  const getSmall = (id: string): boolean => {
+  let spare: Buffer | undefined;
+  const getSmall = (id: string, places: WorkspacePlaces | undefined): boolean => {
     let object: Buffer | undefined;
+    const targets = places?.of(id);
     try {
-      object = remote.readSmallSync!(id, SMALL_OBJECT);
+      // Bytes written to their places right away need no memory of their own (no page to fault in).
+      if (targets) spare ??= Buffer.allocUnsafeSlow(SMALL_OBJECT);
+      object = remote.readSmallSync!(id, SMALL_OBJECT, targets ? spare : undefined);
       if (object === undefined) return false;
       attempted++;
       const md5 = md5OfBytes(object);
@@ -279,19 +297,23 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
         return true;
       }
       if (!present.has(id)) repo.cache.writeObjectSync(id, object);
+      if (targets && places) {
+        const written = object;
+        places.placed(id, written.length, targets.map((target) => writeNewFileSync(target, written)));
+      }
     } catch (error) {
       if (object === undefined) attempted++;
       failed.push({ md5: id, error: (error as Error).message });
       return true;
     }
     present.add(id);
-    options.verified?.add(id, object);
+    options.verified?.add(id, targets ? undefined : object);
     transferred++;
     bytes += object.length;
     meter.objectDone(object.length);
     return true;
   };
-  const fromThread = (id: string, result: ThreadResult): void => {
+  const fromThread = (id: string, result: ThreadResult, places: WorkspacePlaces | undefined): void => {
     if ('large' in result) {
       large.push(id);
       return;
@@ -305,20 +327,38 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       transferred++;
       bytes += result.bytes.length;
       meter.objectDone(result.bytes.length);
+    } else if ('placed' in result) {
+      present.add(id);
+      places?.placed(id, result.size, result.placed);
+      options.verified?.add(id);
+      transferred++;
+      bytes += result.size;
+      meter.objectDone(result.size);
     }
   };
-  const fetchAll = async (ids: readonly string[]): Promise<void> => {
+  const fetchAll = async (ids: readonly string[], places?: WorkspacePlaces): Promise<void> => {
     if (remote.readSmallSync) {
       // Listings stay on this thread: the thread checks plain md5 names.
       const { mine, theirs, claim } = shareOut(ids, (id) => remote.objectsRoot !== undefined && !id.endsWith('.dir'));
       const run =
         theirs.length === 0
           ? undefined
-          : runInThread({ kind: 'fetch', ids: theirs, remoteRoot: remote.objectsRoot!, cacheRoot: repo.cache.objectsRoot, limit: SMALL_OBJECT }, claim, (results) => {
-              for (const result of results) fromThread(theirs[result.index]!, result);
-            });
+          : runInThread(
+              {
+                kind: 'fetch',
+                ids: theirs,
+                remoteRoot: remote.objectsRoot!,
+                cacheRoot: repo.cache.objectsRoot,
+                limit: SMALL_OBJECT,
+                ...(places ? { places: theirs.map((id) => places.of(id) ?? null) } : {}),
+              },
+              claim,
+              (results) => {
+                for (const result of results) fromThread(theirs[result.index]!, result, places);
+              },
+            );
       await alongside(run, async () => {
-        large.push(...(await inSyncLoop(mine, getSmall, options.signal)));
+        large.push(...(await inSyncLoop(mine, (id) => getSmall(id, places), options.signal)));
       });
     }
     await mapLimit(remote.readSmallSync ? large.splice(0) : ids, remote.parallelism, get);
@@ -327,6 +367,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   const dirIds = [...new Set(pointers.filter((pointer) => pointer.isDirectory).map((pointer) => pointer.md5))];
   await fetchAll(dirIds.filter((id) => !present.has(id)));
   present = await repo.cache.listAll();
+  const places = await options.places?.();
   const wanted = new Set<string>();
   for (const pointer of pointers) {
     if (!pointer.isDirectory) wanted.add(pointer.md5);
@@ -334,7 +375,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   }
   const missing = [...wanted].filter((id) => !present.has(id));
   meter = new Meter(missing.length, null, options.onProgress);
-  await fetchAll(missing);
+  await fetchAll(missing, places);
   meter.report(true);
   return { remote: remote.name, transferred, skipped: wanted.size + dirIds.length - attempted, bytes, failed };
 }

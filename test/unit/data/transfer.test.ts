@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { describe, test } from 'node:test';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
+import { StatCache } from '../../../agent/src/data/stat-cache';
 import type { TransferProgress } from '../../../agent/src/data/transfer';
 import { DataService } from '../../../agent/src/data/service';
 import { VerifiedObjects } from '../../../agent/src/data/verified-objects';
@@ -55,6 +56,24 @@ async function pushedDataset(t: { after: (fn: () => void) => void }): Promise<{ 
   // A first push takes its byte total from the pointer, which counts the duplicate twice.
   assert.deepEqual([last?.done, last?.files, last?.bytes, last?.totalBytes], [true, last?.totalFiles, pushed.bytes, pushed.bytes + 'same bytes'.length]);
   return { root, remote, service };
+}
+
+/** Every file of the clone's dataset is in its stat cache with the file's own inode, mtime and size. */
+function assertStatCacheMatches(root: string): void {
+  const state = StatCache.open(join(root, '.dvc', 'tmp', 'mlw-state.sqlite'), quietLog);
+  try {
+    const entries = state.loadUnder('data');
+    const files = [...snapshot(join(root, 'data')).keys()];
+    assert.equal(entries.size, files.length);
+    for (const file of files) {
+      const stats = statSync(join(root, 'data', file));
+      const entry = entries.get(`data/${file.split(sep).join('/')}`);
+      assert.deepEqual([entry?.ino, entry?.mtimeMs, entry?.size], [stats.ino, stats.mtimeMs, stats.size], file);
+      assert.equal(entry?.md5, md5OfBytes(readFileSync(join(root, 'data', file))), file);
+    }
+  } finally {
+    state.close();
+  }
 }
 
 function clone(t: { after: (fn: () => void) => void }, from: string, remote: string, cacheType?: string): { root: string; service: DataService } {
@@ -103,19 +122,23 @@ void describe('transfers through a directory remote', () => {
     assert.equal(last?.totalBytes, resumed.bytes, 'a resumed push counts the bytes of exactly the objects it sends');
   });
 
-  void test('a pull writes the same workspace, cache and stat cache whether it keeps the verified bytes, keeps none, or hashes everything again', async (t) => {
+  void test('a pull writes the same workspace, cache and stat cache whether it writes a new folder as it fetches, keeps the verified bytes, keeps none, or hashes everything again', async (t) => {
     const { root, remote } = await pushedDataset(t);
     const expected = pythonDvcHash(join(root, 'data')).md5;
     const results = [];
     for (const [how, cacheType] of [
-      ['pull (kept bytes)', undefined],
-      ['pull (kept bytes, copy mode)', 'copy'],
+      ['pull into no folder (written as fetched)', undefined],
+      ['pull into no folder (written as fetched, copy mode)', 'copy'],
+      ['pull into an empty folder (kept bytes)', undefined],
       ['fetch + checkout keeping no bytes', undefined],
       ['fetch + checkout, no verified objects', undefined],
     ] as const) {
       const cloned = clone(t, root, remote, cacheType);
       if (how.startsWith('pull')) {
+        if (how.includes('empty folder')) mkdirSync(join(cloned.root, 'data'));
         await cloned.service.pull([]);
+        assert.deepEqual(readdirSync(cloned.root).sort(), ['.dvc', 'data', 'data.dvc'], `${how}: no staging folder is left`);
+        assertStatCacheMatches(cloned.root);
       } else {
         const verified = how.includes('keeping no bytes') ? new VerifiedObjects(0) : undefined;
         assert.deepEqual((await cloned.service.fetch([], verified ? { verified } : {})).failed, []);
@@ -146,6 +169,25 @@ void describe('transfers through a directory remote', () => {
     assert.equal([...cached.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
     const again = clone(t, root, remote);
     await assert.rejects(again.service.pull([]), /could not be fetched.*nothing was checked out/s);
-    assert.equal(existsSync(join(again.root, 'data')), false);
+    assert.deepEqual(readdirSync(again.root).sort(), ['.dvc', 'data.dvc'], 'neither the dataset folder nor its staging folder is there');
+  });
+
+  void test('a pull into a new folder removes the staging folder a killed pull left, and a cancelled one leaves neither folder', async (t) => {
+    const { root, remote } = await pushedDataset(t);
+    const cloned = clone(t, root, remote);
+    writeTree(cloned.root, { '.data.mlw-pull/many/f1.bin': 'half-written by a killed pull' });
+    const cancel = new AbortController();
+    await assert.rejects(
+      cloned.service.pull([], {}, (progress) => {
+        if (progress.files > 100) cancel.abort();
+      }, cancel.signal),
+      (error: Error) => error.name === 'AbortError',
+    );
+    assert.deepEqual(readdirSync(cloned.root).sort(), ['.dvc', 'data.dvc']);
+    writeTree(cloned.root, { '.data.mlw-pull/many/f1.bin': 'half-written by a killed pull' });
+    const pulled = await cloned.service.pull([]);
+    assert.equal(pulled.checkout[0]!.written, 1200 + Object.keys(awkwardTree).length + 3);
+    assert.deepEqual(readdirSync(cloned.root).sort(), ['.dvc', 'data', 'data.dvc']);
+    assert.equal(pythonDvcHash(join(cloned.root, 'data')).md5, pythonDvcHash(join(root, 'data')).md5);
   });
 });

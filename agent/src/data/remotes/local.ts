@@ -127,11 +127,12 @@ export class DirectoryRemote implements Remote {
     return hash.digest('hex');
   }
 
-  readSmallSync(md5: string, limit: number): Buffer | undefined {
+  readSmallSync(md5: string, limit: number, into?: Buffer): Buffer | undefined {
     const fd = openSync(this.pathOf(md5), 'r');
     try {
       const { size } = fstatSync(fd);
       if (size >= limit) return undefined;
+      if (into !== undefined && into.length >= size) return into.subarray(0, readFully(fd, into, size));
       // Cut from 1 MiB slabs, never reused: the caller may keep the bytes (an allocation per
       // object was a tenth of a 15,000-file pull). Shared memory, so that a checkout can hand
       // them to its second thread without a copy.

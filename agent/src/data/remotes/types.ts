@@ -14,9 +14,10 @@ export interface Remote {
    * Remotes on a local filesystem: the bytes of object `md5`, read synchronously, when it is smaller
    * than `limit` bytes; undefined when it is not (take `download`). For files of a few KiB a libuv
    * round trip and a staging file per object cost more than the read itself. Not verified: the
-   * caller hashes them.
+   * caller hashes them. With `into` (at least the object's size), the bytes are read into it and
+   * are valid only until the next call; else they are the caller's to keep.
    */
-  readSmallSync?(md5: string, limit: number): Buffer | undefined;
+  readSmallSync?(md5: string, limit: number, into?: Buffer): Buffer | undefined;
   /** Remotes on a local filesystem: the folder holding `<2 hex>/<30 hex>` objects (a second thread reads it too). */
   readonly objectsRoot?: string;
   /**
