@@ -67,7 +67,7 @@ export function compareListings(before: readonly ListingEntry[], after: readonly
 }
 
 /** The pointer's own listing: a file is one entry; a folder's comes from its .dir object (if cached). */
-export async function pointerListing(repo: DataRepo, pointer: { md5: string }): Promise<ListingEntry[] | undefined> {
+export async function pointerListing(repo: DataRepo, pointer: { md5: string }): Promise<readonly ListingEntry[] | undefined> {
   if (!pointer.md5.endsWith('.dir')) return [{ md5: pointer.md5, relpath: '' }];
   if (!(await repo.cache.has(pointer.md5))) return undefined;
   return repo.cache.readListing(pointer.md5);
