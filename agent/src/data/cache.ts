@@ -232,6 +232,12 @@ export class Cache {
   }
 }
 
+function isListingEntry(entry: unknown): boolean {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const { md5, relpath } = entry as { md5?: unknown; relpath?: unknown };
+  return typeof md5 === 'string' && MD5_PATTERN.test(md5) && typeof relpath === 'string';
+}
+
 export function parseListing(bytes: Buffer, where: string): ListingEntry[] {
   let json: unknown;
   try {
@@ -239,11 +245,15 @@ export function parseListing(bytes: Buffer, where: string): ListingEntry[] {
   } catch (error) {
     throw new UserError(`${where}: not a DVC directory listing (${(error as Error).message})`);
   }
-  const parsed = ListingSchema.safeParse(json);
-  if (!parsed.success) throw new UserError(`${where}: not a DVC directory listing (${parsed.error.issues[0]?.message ?? 'bad shape'})`);
+  // The shape is checked by hand: zod's parse of a 15,000-entry listing cost ~40 ms per command
+  // (a push or pull reads one). Its schema stays the reference for the message on a bad one.
+  if (!Array.isArray(json) || !json.every(isListingEntry)) {
+    const parsed = ListingSchema.safeParse(json);
+    throw new UserError(`${where}: not a DVC directory listing (${parsed.success ? 'bad shape' : (parsed.error.issues[0]?.message ?? 'bad shape')})`);
+  }
   const seen = new Set<string>();
   const listing: ListingEntry[] = [];
-  for (const entry of parsed.data) {
+  for (const entry of json as ListingEntry[]) {
     checkRelpath(entry.relpath, where);
     if (seen.has(entry.relpath)) throw new UserError(`${where}: ${JSON.stringify(entry.relpath)} is listed twice`);
     seen.add(entry.relpath);

@@ -60,6 +60,25 @@ void describe('safety of .dir listings', () => {
     });
   }
 
+  for (const [what, json] of [
+    ['not an array', { md5, relpath: 'a' }],
+    ['an entry without md5', [{ md5, relpath: 'a' }, { relpath: 'b' }]],
+    ['an md5 that is not 32 hex digits', [{ md5: 'ABC', relpath: 'a' }]],
+    ['a relpath that is not a string', [{ md5, relpath: 7 }]],
+    ['an entry that is not an object', [{ md5, relpath: 'a' }, null]],
+  ] as const) {
+    void test(`a listing with ${what} is refused as not a DVC directory listing, naming the file`, () => {
+      assert.throws(
+        () => parseListing(Buffer.from(JSON.stringify(json)), '/cache/ab/cdef.dir'),
+        (error: Error) => error.message.startsWith('/cache/ab/cdef.dir: not a DVC directory listing (') && !error.message.includes('bad shape'),
+      );
+    });
+  }
+
+  void test('extra fields of an entry are accepted and dropped', () => {
+    assert.deepEqual(parseListing(Buffer.from(JSON.stringify([{ md5, relpath: 'a', isexec: true }])), 'x'), [{ md5, relpath: 'a' }]);
+  });
+
   void test('ordinary relpaths pass, including spaces and non-ASCII', () => {
     for (const relpath of ['a.txt', 'with space/x', 'ünï/😀', '..hidden/file', 'a..b']) checkRelpath(relpath, 'test');
   });
