@@ -39,14 +39,21 @@ interface Place {
   readonly relpath: string;
 }
 
-/** Writes `bytes` to a new file (it must not exist: staging folders hold only what we write) and returns its stats. */
+/**
+ * Writes `bytes` to a new file (it must not exist: staging folders hold only what we write) and
+ * returns its stats; a file the write failed midway is removed.
+ */
 export function writeNewFileSync(path: string, bytes: Uint8Array): PlacedFile {
   const fd = openSync(path, 'wx');
   try {
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-    return fstatSync(fd);
-  } finally {
+    const stats = fstatSync(fd);
     closeSync(fd);
+    return stats;
+  } catch (error) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
   }
 }
 

@@ -32,7 +32,7 @@ const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
-const { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } = require('node:fs');
+const { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } = require('node:fs');
 const { job, sep, tag, stop } = workerData;
 const stopped = new Int32Array(stop);
 const madeDirs = new Set();
@@ -83,7 +83,7 @@ function writeAtomically(target, bytes, makeDir, withStats) {
 function objectPath(root, id) {
   return root + sep + id.slice(0, 2) + sep + id.slice(2);
 }
-function fetchOne(i) {
+function fetchOne(i, into) {
   const id = job.ids[i];
   const places = job.places ? job.places[i] : null;
   const fd = openSync(objectPath(job.remoteRoot, id), 'r');
@@ -110,7 +110,8 @@ function fetchOne(i) {
   }
   const md5 = hash('md5', bytes, 'hex');
   if (md5 !== id) return { i, corrupt: md5 };
-  writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
+  if (into) writeNewRemovingOnError(into + sep + id.slice(2), bytes);
+  else writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
   if (places) {
     const placed = [];
     for (const place of places) {
@@ -122,6 +123,31 @@ function fetchOne(i) {
   const offset = used;
   used += bytes.length;
   return { i, slab: slabIndex, offset, length: bytes.length };
+}
+/** writeNew, and a file left half-written by a failure is removed. */
+function writeNewRemovingOnError(path, bytes) {
+  try {
+    writeNew(path, bytes);
+  } catch (error) {
+    try {
+      rmSync(path, { force: true });
+    } catch {
+      // the error that matters is the one reported
+    }
+    throw error;
+  }
+}
+/** Renames a staging folder into place; if the folder appeared meanwhile, moves its files in one by one. */
+function settleFolder(staging, folder) {
+  try {
+    renameSync(staging, folder);
+    return;
+  } catch {
+    // another writer made the folder: join it
+  }
+  mkdirSync(folder, { recursive: true });
+  for (const name of readdirSync(staging)) renameSync(staging + sep + name, folder + sep + name);
+  rmSync(staging, { recursive: true, force: true });
 }
 /** Writes bytes to a new file (in a staging folder: no temporary name) and returns its stats. */
 function writeNew(path, bytes) {
@@ -144,8 +170,8 @@ function reflinkWorks(source, probe) {
     rmSync(probe, { force: true });
   }
 }
-function copyOne(i) {
-  const target = job.targets[i];
+function copyOne(i, into) {
+  const target = into ? into + sep + job.targets[i].slice(job.targets[i].lastIndexOf(sep) + 1) : job.targets[i];
   if (reflinks === undefined) {
     mkdirSync(target.slice(0, target.lastIndexOf(sep)), { recursive: true });
     reflinks = reflinkWorks(job.sources[i], target + '.' + tag + 'probe.tmp');
@@ -153,6 +179,10 @@ function copyOne(i) {
   if (reflinks) {
     const { size } = statSync(job.sources[i]);
     if (size >= job.limit) return { i, large: true };
+    if (into) {
+      copyFileSync(job.sources[i], target, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+      return { i, copied: size };
+    }
     const temporary = target + '.' + tag + (count++).toString(36) + '.tmp';
     try {
       mkdirSync(target.slice(0, target.lastIndexOf(sep)), { recursive: true });
@@ -174,7 +204,8 @@ function copyOne(i) {
   } finally {
     closeSync(fd);
   }
-  writeAtomically(target, bytes, true, false);
+  if (into) writeNewRemovingOnError(target, bytes);
+  else writeAtomically(target, bytes, true, false);
   return { i, copied: bytes.length };
 }
 function writeOne(i) {
@@ -186,16 +217,41 @@ const one = job.kind === 'fetch' ? fetchOne : job.kind === 'copy' ? copyOne : wr
 const total = job.kind === 'fetch' ? job.ids.length : job.kind === 'copy' ? job.sources.length : job.paths.length;
 const next = new Int32Array(workerData.claim);
 let results = [];
-for (let i = Atomics.add(next, 0, 1); i < total && Atomics.load(stopped, 0) === 0; i = Atomics.add(next, 0, 1)) {
+function run(i, into) {
   try {
-    results.push(one(i));
+    results.push(one(i, into));
   } catch (error) {
     results.push({ i, error: error.message });
-    if (job.kind === 'write') break;
+    if (job.kind === 'write') return false;
   }
   if (results.length === 64) {
     parentPort.postMessage({ results });
     results = [];
+  }
+  return true;
+}
+const groups = job.kind === 'write' ? undefined : job.groups;
+if (groups === undefined) {
+  for (let i = Atomics.add(next, 0, 1); i < total && Atomics.load(stopped, 0) === 0; i = Atomics.add(next, 0, 1)) {
+    if (!run(i, null)) break;
+  }
+} else {
+  // Claimed a folder's group at a time; a staged group's folder is settled even when stopped
+  // midway, as every file in it is complete.
+  for (let g = Atomics.add(next, 0, 1); g < groups.prefixes.length && Atomics.load(stopped, 0) === 0; g = Atomics.add(next, 0, 1)) {
+    const folder = groups.root + sep + groups.prefixes[g];
+    const into = groups.staged[g] === 1 ? folder + '.' + tag + 'g' + (count++).toString(36) + '.tmp' : null;
+    try {
+      if (into) mkdirSync(into, { recursive: true });
+    } catch (error) {
+      for (let i = groups.starts[g]; i < groups.starts[g + 1]; i++) results.push({ i, error: error.message });
+      continue;
+    }
+    try {
+      for (let i = groups.starts[g]; i < groups.starts[g + 1] && Atomics.load(stopped, 0) === 0; i++) run(i, into);
+    } finally {
+      if (into) settleFolder(into, folder);
+    }
   }
 }
 parentPort.postMessage({ results });
@@ -213,9 +269,23 @@ export type FetchJob = {
   readonly cacheRoot: string;
   readonly limit: number;
   readonly places?: ReadonlyArray<readonly string[] | null>;
+  readonly groups?: FolderGroups;
 };
 /** `limit`: objects this large or larger are left (result `large`) for the general path. */
-export type CopyJob = { readonly kind: 'copy'; readonly sources: readonly string[]; readonly targets: readonly string[]; readonly limit: number };
+export type CopyJob = { readonly kind: 'copy'; readonly sources: readonly string[]; readonly targets: readonly string[]; readonly limit: number; readonly groups?: FolderGroups };
+
+/**
+ * A job's items in runs that go to one <2 hex> folder of `root` (items starts[g] to starts[g + 1] - 1
+ * go to prefixes[g]), claimed a run at a time. Where staged[g] is 1 the folder did not exist: the
+ * run is written under final names into a staging folder beside it, renamed into place at the end
+ * (object-groups.ts).
+ */
+export interface FolderGroups {
+  readonly root: string;
+  readonly prefixes: readonly string[];
+  readonly starts: Int32Array;
+  readonly staged: Uint8Array;
+}
 export type WriteJob = {
   readonly kind: 'write';
   readonly paths: readonly string[];

@@ -15,7 +15,8 @@ import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
 import { writeNewFileSync } from './fresh-folders';
-import { alongside, runInThread, shareOut, type PlacedFile, type ThreadResult } from './transfer-thread';
+import { folderGroups, groupByFolder, writeGroup } from './object-groups';
+import { alongside, runInThread, shareOut, THREAD_FROM, type PlacedFile, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 /**
@@ -145,9 +146,9 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     bytes += size;
     meter.objectDone(size);
   };
-  const sendSmall = (id: string): boolean => {
+  const sendSmall = (id: string, into: string | undefined): boolean => {
     try {
-      const size = remote.uploadSmallSync!(repo.cache.pathOf(id), id, SMALL_OBJECT);
+      const size = remote.uploadSmallSync!(repo.cache.pathOf(id), id, SMALL_OBJECT, into);
       if (size === undefined) return false;
       counted(size);
     } catch (error) {
@@ -155,7 +156,7 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     }
     return true;
   };
-  const rest = remote.uploadSmallSync ? await sendSmallAlongside(repo, remote, missingFiles, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
+  const rest = remote.uploadSmallSync && remote.objectsRoot !== undefined ? await sendSmallAlongside(repo, remote, missingFiles, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
   await mapLimit(rest, remote.parallelism, send);
   // A listing goes up only when all its files did: a remote never lists what it lacks.
   if (failed.length === 0) await mapLimit(missingDirs, remote.parallelism, send);
@@ -186,8 +187,8 @@ function bytesToSend(repo: DataRepo, pointers: readonly Pointer[], plan: { missi
 }
 
 interface SmallSends {
-  /** Uploads one object on this thread if it is small, and counts it; false when it is not. */
-  readonly sendSmall: (id: string) => boolean;
+  /** Uploads one object on this thread if it is small (into a staging folder, if given), and counts it; false when it is not. */
+  readonly sendSmall: (id: string, into: string | undefined) => boolean;
   /** Counts one small object the second thread uploaded. */
   readonly counted: (size: number) => void;
   readonly failed: TransferResult['failed'];
@@ -195,22 +196,31 @@ interface SmallSends {
 }
 
 /**
- * Pushes the small objects among `ids`: on this thread and, for many, every other one on a second
- * thread. Returns the others (found large as they were opened), for the general path.
+ * Pushes the small objects among `ids`, a remote folder at a time (object-groups.ts): on this
+ * thread and, for many, on a second thread too. Returns the others (found large as they were
+ * opened), for the general path.
  */
 async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], options: SmallSends): Promise<string[]> {
-  const objectsRoot = remote.objectsRoot;
-  const { mine, theirs, claim } = shareOut(ids, () => objectsRoot !== undefined);
+  const root = remote.objectsRoot!;
+  const groups = groupByFolder(ids, root);
+  const { mine, theirs, claim } = shareOut(groups, () => true, ids.length >= THREAD_FROM ? 1 : Number.POSITIVE_INFINITY);
+  const flat = theirs.flatMap((group) => group.ids);
   const large: string[] = [];
   const run =
-    theirs.length === 0 || objectsRoot === undefined
+    theirs.length === 0
       ? undefined
       : runInThread(
-          { kind: 'copy', sources: theirs.map((id) => repo.cache.pathOf(id)), targets: theirs.map((id) => `${objectsRoot}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`), limit: SMALL_OBJECT },
+          {
+            kind: 'copy',
+            sources: flat.map((id) => repo.cache.pathOf(id)),
+            targets: flat.map((id) => `${root}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`),
+            limit: SMALL_OBJECT,
+            groups: folderGroups(theirs, root),
+          },
           claim,
           (results) => {
             for (const result of results) {
-              const id = theirs[result.index]!;
+              const id = flat[result.index]!;
               if ('error' in result) options.failed.push({ md5: id, error: result.error });
               else if ('large' in result) large.push(id);
               else if ('copied' in result) options.counted(result.copied);
@@ -218,19 +228,21 @@ async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly 
           },
         );
   await alongside(run, async () => {
-    large.push(...(await inSyncLoop(mine, options.sendSmall, options.signal)));
+    const pause = yielder();
+    for (const group of mine) {
+      large.push(...(await writeGroup(group, root, (into) => inSyncLoop(group.ids, (id) => options.sendSmall(id, into), options.signal, pause))));
+    }
   });
   return large;
 }
 
 /**
- * Runs `move` on every id synchronously, yielding to the event loop every 256 objects and stopping
- * there when `signal` is aborted. Returns the ids `move` declined (false: not small), for the
- * general (asynchronous) path.
+ * Runs `move` on every id synchronously, yielding to the event loop through `pause` (every 256
+ * objects) and stopping there when `signal` is aborted. Returns the ids `move` declined (false: not
+ * small), for the general (asynchronous) path.
  */
-async function inSyncLoop(ids: Iterable<string>, move: (id: string) => boolean, signal: AbortSignal | undefined): Promise<string[]> {
+async function inSyncLoop(ids: Iterable<string>, move: (id: string) => boolean, signal: AbortSignal | undefined, pause = yielder()): Promise<string[]> {
   const rest: string[] = [];
-  const pause = yielder();
   for (const id of ids) {
     const paused = pause();
     if (paused) await paused;
@@ -282,7 +294,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   // no staging file, and nothing unverified ever lands on disk. Larger ones take `get`.
   const large: string[] = [];
   let spare: Buffer | undefined;
-  const getSmall = (id: string, places: WorkspacePlaces | undefined): boolean => {
+  const getSmall = (id: string, places: WorkspacePlaces | undefined, into: string | undefined): boolean => {
     let object: Buffer | undefined;
     const targets = places?.of(id);
     try {
@@ -296,7 +308,8 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
         failed.push({ md5: id, error: corrupt(md5) });
         return true;
       }
-      if (!present.has(id)) repo.cache.writeObjectSync(id, object);
+      if (into !== undefined) writeNewFileSync(`${into}${sep}${id.slice(2)}`, object);
+      else if (!present.has(id)) repo.cache.writeObjectSync(id, object);
       if (targets && places) {
         const written = object;
         places.placed(id, written.length, targets.map((target) => writeNewFileSync(target, written)));
@@ -339,26 +352,36 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   const fetchAll = async (ids: readonly string[], places?: WorkspacePlaces): Promise<void> => {
     if (remote.readSmallSync) {
       // Listings stay on this thread: the thread checks plain md5 names.
-      const { mine, theirs, claim } = shareOut(ids, (id) => remote.objectsRoot !== undefined && !id.endsWith('.dir'));
+      large.push(...(await inSyncLoop(ids.filter((id) => id.endsWith('.dir')), (id) => getSmall(id, places, undefined), options.signal)));
+      const files = ids.filter((id) => !id.endsWith('.dir'));
+      const root = repo.cache.objectsRoot;
+      const groups = groupByFolder(files, root);
+      const shared = remote.objectsRoot !== undefined && files.length >= THREAD_FROM;
+      const { mine, theirs, claim } = shareOut(groups, () => shared, 1);
+      const flat = theirs.flatMap((group) => group.ids);
       const run =
         theirs.length === 0
           ? undefined
           : runInThread(
               {
                 kind: 'fetch',
-                ids: theirs,
+                ids: flat,
                 remoteRoot: remote.objectsRoot!,
-                cacheRoot: repo.cache.objectsRoot,
+                cacheRoot: root,
                 limit: SMALL_OBJECT,
-                ...(places ? { places: theirs.map((id) => places.of(id) ?? null) } : {}),
+                ...(places ? { places: flat.map((id) => places.of(id) ?? null) } : {}),
+                groups: folderGroups(theirs, root),
               },
               claim,
               (results) => {
-                for (const result of results) fromThread(theirs[result.index]!, result, places);
+                for (const result of results) fromThread(flat[result.index]!, result, places);
               },
             );
       await alongside(run, async () => {
-        large.push(...(await inSyncLoop(mine, (id) => getSmall(id, places), options.signal)));
+        const pause = yielder();
+        for (const group of mine) {
+          large.push(...(await writeGroup(group, root, (into) => inSyncLoop(group.ids, (id) => getSmall(id, places, into), options.signal, pause))));
+        }
       });
     }
     await mapLimit(remote.readSmallSync ? large.splice(0) : ids, remote.parallelism, get);

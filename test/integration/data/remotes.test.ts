@@ -33,11 +33,15 @@ function cloneWorkspace(from: string, to: string, files: readonly string[]): Dat
   return new DataService({ cwd: to, log: quietLog });
 }
 
-/** Every object under a directory remote, checked: its bytes hash to its name. */
+/**
+ * Every object under a directory remote, checked: its bytes hash to its name. Only `<2 hex>`
+ * folders hold objects; a staging folder a killed push left (object-groups.ts) is never read.
+ */
 function remoteObjects(remote: string): string[] {
   const root = join(remote, 'files', 'md5');
   const ids: string[] = [];
   for (const prefix of readdirSync(root)) {
+    if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
     for (const name of readdirSync(join(root, prefix))) {
       const id = prefix + name;
       const bytes = readFileSync(join(root, prefix, name));
@@ -136,7 +140,11 @@ void describe('directory remote', () => {
     });
     await new Promise((resolve) => child.once('close', resolve));
     const before = remoteObjects(remote);
-    assert.ok(before.length >= killedAfter && before.length < total, `${before.length} objects on the remote after the kill`);
+    // Objects counted in folders still being staged are not on the remote yet: one folder's worth
+    // per thread (4,000 objects in 256 folders) may be sent again.
+    assert.ok(before.length >= killedAfter - 2 * 40 && before.length < total, `${before.length} objects on the remote after the kill (${killedAfter} reported)`);
+    const staging = readdirSync(join(remote, 'files', 'md5')).filter((name) => !/^[0-9a-f]{2}$/.test(name));
+    assert.ok(staging.length <= 2, `at most a staging folder per thread is left: ${staging.join(', ')}`);
 
     const resumed = await service.push([]);
     assert.deepEqual(resumed.failed, []);

@@ -83,11 +83,20 @@ export class DirectoryRemote implements Remote {
 
   /**
    * Copies an object smaller than `limit` bytes synchronously (see concurrency.ts yielder), under a
-   * temporary name then renamed, and returns its size; returns undefined, copying nothing, for a
+   * temporary name then renamed (or under its final name into staging folder `into`), and returns its size; returns undefined, copying nothing, for a
    * larger one. By reflink when the filesystems have them, else through one reused buffer
    * (small-copy.ts: copyFile costs ext4 a write-back start at every close).
    */
-  uploadSmallSync(source: string, md5: string, limit: number): number | undefined {
+  uploadSmallSync(source: string, md5: string, limit: number, into?: string): number | undefined {
+    if (into !== undefined) {
+      const staged = `${into}${sep}${md5.slice(2)}`;
+      try {
+        return this.copier.copyIfSmallerSync(source, staged, limit);
+      } catch (error) {
+        rmSync(staged, { force: true });
+        throw error;
+      }
+    }
     const target = this.pathOf(md5);
     this.ensureParent(md5);
     const temporary = temporaryName(target);

@@ -23,8 +23,10 @@ export interface Remote {
   /**
    * Remotes on a local filesystem: uploads an object smaller than `limit` bytes synchronously,
    * visible only when complete, and returns its size; undefined (nothing sent) when it is larger.
+   * With `into`, a staging folder for the object's `<2 hex>` folder (object-groups.ts), it is
+   * written there under its final name.
    */
-  uploadSmallSync?(source: string, md5: string, limit: number): number | undefined;
+  uploadSmallSync?(source: string, md5: string, limit: number, into?: string): number | undefined;
   close(): void;
 }
 
