@@ -56,13 +56,20 @@ export function folderGroups(groups: readonly ObjectGroup[], root: string): Fold
 
 /**
  * Runs `write` for the group, then settles its staging folder. `write` gets the folder to write
- * final names into, or undefined to write each object under a temporary name and rename it.
+ * final names into, or undefined to write each object under a temporary name and rename it (also
+ * when the staging folder cannot be made).
  */
 export async function writeGroup<T>(group: ObjectGroup, root: string, write: (into: string | undefined) => Promise<T>): Promise<T> {
   const folder = `${root}${sep}${group.prefix}`;
   if (!group.staged) return write(undefined);
   const staging = temporaryName(folder);
-  mkdirSync(staging, { recursive: true });
+  try {
+    mkdirSync(staging, { recursive: true });
+  } catch {
+    // The store cannot be written here (read-only, a file in the way): each object's own write
+    // fails and is reported with its id, as when the folder exists.
+    return write(undefined);
+  }
   try {
     return await write(staging);
   } finally {

@@ -49,6 +49,17 @@ void describe('object groups', () => {
     assert.equal(readFileSync(join(root, 'ef', id('ef', 1).slice(2)), 'utf8'), 'done');
   });
 
+  void test('a store whose folder cannot be made (a file in the way) gets per-object writes, not a thrown mkdir', async (t) => {
+    const parent = tempDir(t);
+    const root = join(parent, 'store');
+    writeFileSync(root, 'in the way');
+    const [group] = groupByFolder([id('ef', 1)], root);
+    assert.equal(group!.staged, true);
+    const given = await writeGroup(group!, root, async (into) => into);
+    assert.equal(given, undefined, 'each object is written (and fails) on its own');
+    assert.deepEqual(readdirSync(parent), ['store']);
+  });
+
   void test('a staging folder whose folder appeared meanwhile joins it file by file', (t) => {
     const root = tempDir(t);
     mkdirSync(join(root, 'ab'));
