@@ -5,7 +5,9 @@
 // third of it. Node 20 has no module.enableCompileCache, and v8-compile-cache saves the cache before
 // the code runs, when V8 has compiled almost nothing yet; so we keep V8's code cache ourselves,
 // taken at exit, when it holds every function this command compiled. The cache is keyed by the
-// bundle's size and mtime; a rejected or unreadable cache only costs a normal start.
+// bundle's size and mtime and node's flags (V8 rejects a cache made under other flags: a run with
+// --cpu-prof, say, must not throw away the everyday one); a rejected or unreadable cache only costs a
+// normal start.
 'use strict';
 const path = require('node:path');
 
@@ -23,7 +25,7 @@ function runWithCodeCache() {
   const bytes = fs.readFileSync(bundle);
   const source = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString('utf8');
   const stats = fs.statSync(bundle);
-  const key = createHash('sha1').update(`${bundle}:${stats.size}:${stats.mtimeMs}:${process.version}`).digest('hex');
+  const key = createHash('sha1').update(`${bundle}:${stats.size}:${stats.mtimeMs}:${process.version}:${process.execArgv.join(' ')}`).digest('hex');
   const cacheDir = path.join(os.tmpdir(), `mlw-code-cache-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);
   const cacheFile = path.join(cacheDir, `${key}.bin`);
   let cachedData;
