@@ -325,7 +325,12 @@ export interface ThreadRun {
  */
 export function runInThread(job: FetchJob | CopyJob | WriteJob, claim: SharedArrayBuffer, onResults: (results: readonly ThreadResult[]) => void): ThreadRun {
   const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { job, sep, tag: randomBytes(4).toString('hex'), stop, claim } });
+  // A small young generation, as for the CLI (bin/mlw.js): fewer first-touch page faults per transfer.
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { job, sep, tag: randomBytes(4).toString('hex'), stop, claim },
+    resourceLimits: { maxYoungGenerationSizeMb: 3 },
+  });
   const slabs: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
     worker.on('message', (message: Message) => {
