@@ -12,7 +12,7 @@
  */
 import { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { lstat, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import type { CheckoutResult } from '../../../schemas/protocol/data';
 import { UserError } from '../errors';
 import { materialize } from './checkout';
@@ -30,13 +30,15 @@ interface FreshFolder {
   readonly pointer: Pointer;
   readonly staging: string;
   readonly entries: readonly ListingEntry[];
-  /** Stats of the files written so far, by relpath. */
-  readonly written: Map<string, PlacedFile & { readonly size: number }>;
+  /** Where entries[i] is written in the staging folder. */
+  readonly paths: readonly string[];
+  /** Stats of entries[i]'s file once written. */
+  readonly written: Array<(PlacedFile & { readonly size: number }) | undefined>;
 }
 
 interface Place {
   readonly folder: FreshFolder;
-  readonly relpath: string;
+  readonly index: number;
 }
 
 /**
@@ -63,11 +65,10 @@ export class FreshFolders implements WorkspacePlaces {
 
   private constructor(private readonly folders: ReadonlyMap<Pointer, FreshFolder>) {
     for (const folder of folders.values()) {
-      for (const entry of folder.entries) {
-        const path = join(folder.staging, ...entry.relpath.split('/'));
-        push(this.paths, entry.md5, path);
-        push(this.places, entry.md5, { folder, relpath: entry.relpath });
-      }
+      folder.entries.forEach((entry, index) => {
+        push(this.paths, entry.md5, folder.paths[index]!);
+        push(this.places, entry.md5, { folder, index });
+      });
     }
   }
 
@@ -91,10 +92,13 @@ export class FreshFolders implements WorkspacePlaces {
         rmSync(staging, { recursive: true, force: true });
         continue;
       }
-      for (const folder of new Set(entries.map((entry) => dirname(entry.relpath)))) {
-        if (folder !== '.') mkdirSync(join(staging, ...folder.split('/')), { recursive: true });
+      // Plain concatenation, not path.join: listing relpaths are checked when read (no '..', '.',
+      // empty or absolute parts), and join's normalising was ~30 ms of a 15,000-file pull.
+      const paths = entries.map((entry) => staging + sep + nativeRelpath(entry.relpath));
+      for (const folder of new Set(entries.map((entry) => entry.relpath.slice(0, Math.max(0, entry.relpath.lastIndexOf('/')))))) {
+        if (folder !== '') mkdirSync(staging + sep + nativeRelpath(folder), { recursive: true });
       }
-      folders.set(pointer, { pointer, staging, entries, written: new Map() });
+      folders.set(pointer, { pointer, staging, entries, paths, written: new Array<undefined>(entries.length) });
     }
     return folders.size === 0 ? undefined : new FreshFolders(folders);
   }
@@ -107,7 +111,7 @@ export class FreshFolders implements WorkspacePlaces {
     const places = this.places.get(id) ?? [];
     files.forEach((file, at) => {
       const place = places[at]!;
-      place.folder.written.set(place.relpath, { ino: file.ino, mtimeMs: file.mtimeMs, size });
+      place.folder.written[place.index] = { ino: file.ino, mtimeMs: file.mtimeMs, size };
     });
   }
 
@@ -127,10 +131,9 @@ export class FreshFolders implements WorkspacePlaces {
     const copier = new SmallFileCopier();
     const stats: Array<[string, StatEntry]> = [];
     try {
-      for (const entry of folder.entries) {
-        const destination = join(folder.staging, ...entry.relpath.split('/'));
-        let file = folder.written.get(entry.relpath);
-        if (file === undefined) file = await materialize(repo, entry, destination, verified.has(entry.md5) ? copier : undefined);
+      for (const [index, entry] of folder.entries.entries()) {
+        let file = folder.written[index];
+        if (file === undefined) file = await materialize(repo, entry, folder.paths[index]!, verified.has(entry.md5) ? copier : undefined);
         stats.push([`${path}/${entry.relpath}`, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: entry.md5 }]);
       }
       if ((await lstat(pointer.dataPath).catch(() => undefined)) !== undefined) {
@@ -149,6 +152,10 @@ export class FreshFolders implements WorkspacePlaces {
   async abandon(): Promise<void> {
     for (const folder of this.folders.values()) await rm(folder.staging, { recursive: true, force: true });
   }
+}
+
+function nativeRelpath(relpath: string): string {
+  return sep === '/' ? relpath : relpath.replaceAll('/', sep);
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

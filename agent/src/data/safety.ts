@@ -9,9 +9,15 @@ import { UserError } from '../errors';
 
 /** Refuses a relpath that is empty, absolute, has a drive letter, a NUL, a backslash, or a '.'/'..' part. */
 export function checkRelpath(relpath: string, where: string): void {
+  // One regex test first: a 15,000-entry listing is checked on every push and pull, and the
+  // detailed checks below (run only on a match) cost several times more per entry.
+  if (!MAYBE_UNSAFE_RELPATH.test(relpath)) return;
   const reason = relpathProblem(relpath);
   if (reason) throw new UserError(`${where}: refused entry ${JSON.stringify(relpath)}: ${reason}`);
 }
+
+/** Matches every relpath that relpathProblem refuses (and perhaps a few it accepts). */
+const MAYBE_UNSAFE_RELPATH = /^$|\0|\\|^\/|^[a-zA-Z]:|(?:^|\/)\.{0,2}(?:\/|$)/;
 
 function relpathProblem(relpath: string): string | undefined {
   if (relpath.length === 0) return 'empty path';
