@@ -43,13 +43,15 @@ interface Place {
 
 /**
  * Writes `bytes` to a new file (it must not exist: staging folders hold only what we write) and
- * returns its stats; a file the write failed midway is removed.
+ * returns its stats (for the stat cache) when asked; a file the write failed midway is removed.
  */
-export function writeNewFileSync(path: string, bytes: Uint8Array): PlacedFile {
+export function writeNewFileSync(path: string, bytes: Uint8Array, withStats: true): PlacedFile;
+export function writeNewFileSync(path: string, bytes: Uint8Array, withStats: false): undefined;
+export function writeNewFileSync(path: string, bytes: Uint8Array, withStats: boolean): PlacedFile | undefined {
   const fd = openSync(path, 'wx');
   try {
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-    const stats = fstatSync(fd);
+    const stats = withStats ? fstatSync(fd) : undefined;
     closeSync(fd);
     return stats;
   } catch (error) {

@@ -115,7 +115,7 @@ function fetchOne(i, into) {
   if (places) {
     const placed = [];
     for (const place of places) {
-      const stats = writeNew(place, bytes);
+      const stats = writeNew(place, bytes, true);
       placed.push(stats.ino, stats.mtimeMs);
     }
     return { i, placed, length: bytes.length };
@@ -127,7 +127,7 @@ function fetchOne(i, into) {
 /** writeNew, and a file left half-written by a failure is removed. */
 function writeNewRemovingOnError(path, bytes) {
   try {
-    writeNew(path, bytes);
+    writeNew(path, bytes, false);
   } catch (error) {
     try {
       rmSync(path, { force: true });
@@ -149,12 +149,12 @@ function settleFolder(staging, folder) {
   for (const name of readdirSync(staging)) renameSync(staging + sep + name, folder + sep + name);
   rmSync(staging, { recursive: true, force: true });
 }
-/** Writes bytes to a new file (in a staging folder: no temporary name) and returns its stats. */
-function writeNew(path, bytes) {
+/** Writes bytes to a new file (in a staging folder: no temporary name) and returns its stats when asked. */
+function writeNew(path, bytes, withStats) {
   const fd = openSync(path, 'wx');
   try {
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-    return fstatSync(fd);
+    return withStats ? fstatSync(fd) : undefined;
   } finally {
     closeSync(fd);
   }

@@ -308,11 +308,11 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
         failed.push({ md5: id, error: corrupt(md5) });
         return true;
       }
-      if (into !== undefined) writeNewFileSync(`${into}${sep}${id.slice(2)}`, object);
+      if (into !== undefined) writeNewFileSync(`${into}${sep}${id.slice(2)}`, object, false);
       else if (!present.has(id)) repo.cache.writeObjectSync(id, object);
       if (targets && places) {
         const written = object;
-        places.placed(id, written.length, targets.map((target) => writeNewFileSync(target, written)));
+        places.placed(id, written.length, targets.map((target) => writeNewFileSync(target, written, true)));
       }
     } catch (error) {
       if (object === undefined) attempted++;
