@@ -7,7 +7,7 @@
  */
 import { closeSync, constants, copyFileSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, rename, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, sep } from 'node:path';
 import type { CheckoutResult } from '../../../schemas/protocol/data';
 import { UserError } from '../errors';
 import { temporaryName } from './cache';
@@ -15,7 +15,7 @@ import { mapLimit, yielder } from './concurrency';
 import { md5OfBytes, md5OfFile, type ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
-import { assertWritableInside } from './safety';
+import { assertWritableInside, nativeRelpath } from './safety';
 import { SmallFileCopier } from './small-copy';
 import type { StatEntry } from './stat-cache';
 import { pointerListing, workspaceState } from './status';
@@ -49,7 +49,7 @@ export async function checkoutPointer(repo: DataRepo, pointer: Pointer, options:
   const toWrite = target.filter((entry) => have.get(entry.relpath) !== entry.md5);
   const toRemove = [...have.keys()].filter((relpath) => !wanted.has(relpath));
   const unchanged = target.length - toWrite.length;
-  const absolute = (relpath: string): string => (relpath === '' ? pointer.dataPath : join(pointer.dataPath, ...relpath.split('/')));
+  const absolute = (relpath: string): string => (relpath === '' ? pointer.dataPath : pointer.dataPath + sep + nativeRelpath(relpath));
 
   const present = await repo.cache.listAll();
   const missing = [...new Set(toWrite.map((entry) => entry.md5))].filter((md5) => !present.has(md5));

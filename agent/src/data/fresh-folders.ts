@@ -19,7 +19,7 @@ import { materialize } from './checkout';
 import type { ListingEntry } from './hashing';
 import type { Pointer } from './pointer';
 import type { DataRepo } from './repo';
-import { assertWritableInside } from './safety';
+import { assertWritableInside, nativeRelpath } from './safety';
 import { SmallFileCopier } from './small-copy';
 import type { StatEntry } from './stat-cache';
 import type { WorkspacePlaces } from './transfer';
@@ -94,8 +94,7 @@ export class FreshFolders implements WorkspacePlaces {
         rmSync(staging, { recursive: true, force: true });
         continue;
       }
-      // Plain concatenation, not path.join: listing relpaths are checked when read (no '..', '.',
-      // empty or absolute parts), and join's normalising was ~30 ms of a 15,000-file pull.
+      // Listing relpaths are checked when read, so plain concatenation (nativeRelpath) is safe.
       const paths = entries.map((entry) => staging + sep + nativeRelpath(entry.relpath));
       for (const folder of new Set(entries.map((entry) => entry.relpath.slice(0, Math.max(0, entry.relpath.lastIndexOf('/')))))) {
         if (folder !== '') mkdirSync(staging + sep + nativeRelpath(folder), { recursive: true });
@@ -154,10 +153,6 @@ export class FreshFolders implements WorkspacePlaces {
   async abandon(): Promise<void> {
     for (const folder of this.folders.values()) await rm(folder.staging, { recursive: true, force: true });
   }
-}
-
-function nativeRelpath(relpath: string): string {
-  return sep === '/' ? relpath : relpath.replaceAll('/', sep);
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

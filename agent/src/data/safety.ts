@@ -16,6 +16,15 @@ export function checkRelpath(relpath: string, where: string): void {
   if (reason) throw new UserError(`${where}: refused entry ${JSON.stringify(relpath)}: ${reason}`);
 }
 
+/**
+ * A checked relpath ('/'-separated, no '.', '..' or empty parts) in this platform's separators, to
+ * append to a folder's path: plain concatenation is safe for it, and path.join with its parts costs
+ * ~1.2 µs per file (cold, 15,000 paths) against ~0.05 µs.
+ */
+export function nativeRelpath(relpath: string): string {
+  return sep === '/' ? relpath : relpath.replaceAll('/', sep);
+}
+
 /** Matches every relpath that relpathProblem refuses (and perhaps a few it accepts). */
 const MAYBE_UNSAFE_RELPATH = /^$|\0|\\|^\/|^[a-zA-Z]:|(?:^|\/)\.{0,2}(?:\/|$)/;
 
