@@ -6,10 +6,12 @@
  *   (c) `mlw data status` of an unchanged 100,000-file dataset (≤ 1.0 s);
  *   (d) `mlw data push` to a directory remote then `mlw data pull` into a fresh clone, 15,000 files,
  *       against `cp -r` of the same tree out and back (≤ 2.0×).
- * Every figure is a whole `mlw` command as users run it: `node bin/mlw.js` (with its V8 code cache)
- * over dist/, which this script builds first (scripts/build.mjs); cold cache for add (a new cache
- * and stat cache each round), warm page cache for everyone. The data lives in a temp folder that
- * is deleted at the end. Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d] [--settle S]
+ * Every figure is a whole `mlw` command as users run it: bin/mlw.js executed as a program, through
+ * its sh line (with --as-node: `node bin/mlw.js`, which still parses the certificates that
+ * NODE_EXTRA_CA_CERTS names at start-up), with its V8 code cache, over dist/, which this script
+ * builds first (scripts/build.mjs); cold cache for add (a new cache and stat cache each round), warm
+ * page cache for everyone. The data lives in a temp folder that is deleted at the end.
+ * Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d] [--settle S] [--as-node]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -65,7 +67,8 @@ function settleAfterDeletions(): void {
   sleepSync(settleSeconds * 1000);
 }
 
-const mlw = (args: readonly string[], cwd: string): number => time(process.execPath, [cli, ...args], cwd);
+const asNode = process.argv.includes('--as-node');
+const mlw = (args: readonly string[], cwd: string): number => (asNode ? time(process.execPath, [cli, ...args], cwd) : time(cli, args, cwd));
 
 function resetCache(root: string): void {
   rmSync(join(root, '.dvc', 'cache'), { recursive: true, force: true });
@@ -100,7 +103,7 @@ function report(title: string, lines: string[]): void {
 function main(): void {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' });
   const base = mkdtempSync(join(tmpdir(), 'mlw-bench-data-'));
-  process.stdout.write(`rounds: ${rounds}; work folder ${base} (deleted at the end)\n`);
+  process.stdout.write(`rounds: ${rounds}; mlw run as ${asNode ? 'node bin/mlw.js' : 'bin/mlw.js (its sh line)'}; work folder ${base} (deleted at the end)\n`);
   try {
     if (only.has('a')) {
       const root = workspace(base, 'a');

@@ -1,5 +1,13 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' //; if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then export MLW_DEFERRED_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS=; fi; exec node "$0" "$@"
 // The `mlw` CLI: runs the bundled agent (`npm run build` produces dist/agent.js).
+//
+// The line above is for sh, and a string and a comment for JavaScript. Node 20 parses every
+// certificate that NODE_EXTRA_CA_CERTS names before any code runs: ~40 ms per start for a system
+// bundle of 144 (docs/architecture.md). Only TLS needs them, and most commands open none,
+// so run as `mlw`, this file starts node without them and puts the variable back below, for
+// child processes and for the S3 remote, which hands them to its own connections
+// (agent/src/data/remotes/s3.ts). Run as `node bin/mlw.js`, nothing changes.
 //
 // Start-up matters (`mlw run` is measured against `docker run`), and compiling the 2 MB bundle is a
 // third of it. Node 20 has no module.enableCompileCache, and v8-compile-cache saves the cache before
@@ -10,6 +18,11 @@
 // normal start.
 'use strict';
 const path = require('node:path');
+
+if (process.env.MLW_DEFERRED_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.MLW_DEFERRED_NODE_EXTRA_CA_CERTS;
+  delete process.env.MLW_DEFERRED_NODE_EXTRA_CA_CERTS;
+}
 
 const bundle = path.join(__dirname, '..', 'dist', 'agent.js');
 

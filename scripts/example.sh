@@ -12,7 +12,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 node scripts/build.mjs
 root=$(pwd)
-mlw() { node "$root/bin/mlw.js" "$@"; }
+mlw() { "$root/bin/mlw.js" "$@"; }
 
 echo "==> mlw validate (examples/)"
 (cd examples && mlw validate)

@@ -5,7 +5,7 @@
  * remote hashes to its name, and a fresh clone pulls exactly the data that was pushed.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,6 +107,35 @@ void describe('S3 remote (s3rver on loopback)', () => {
     assert.equal(fetched.failed[0]!.md5, victim);
     assert.match(fetched.failed[0]!.error, /corrupt/);
     await assert.rejects(thirdService.pull([]), /could not be fetched.*nothing was checked out/s);
+  });
+});
+
+void describe('S3 remote over TLS (s3rver with a certificate of our own)', () => {
+  void test('`mlw data push` trusts the certificates NODE_EXTRA_CA_CERTS names, though `mlw` starts node without them', async (t) => {
+    const certificates = tempDir(t, 'mlw-tls-');
+    const key = join(certificates, 'key.pem');
+    const cert = join(certificates, 'cert.pem');
+    // A self-signed certificate for 127.0.0.1, trusted only where it is named.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const storage = tempDir(t, 'mlw-s3rver-');
+    const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: storage, configureBuckets: [{ name: 'datasets' }], key: readFileSync(key), cert: readFileSync(cert) });
+    const { port } = await server.run();
+    t.after(() => server.close());
+    const root = tempDir(t);
+    writeTree(join(root, 'data'), { 'a.txt': 'over TLS', 'b/c.txt': 'and verified' });
+    writeTree(root, {
+      '.dvc/config': `[core]\n    remote = tls\n['remote "tls"']\n    url = s3://datasets/tls\n    endpointurl = https://127.0.0.1:${port}\n    region = us-east-1\n`,
+      '.dvc/config.local': `['remote "tls"']\n    access_key_id = S3RVER\n    secret_access_key = S3RVER\n`,
+    });
+    await new DataService({ cwd: root, log: quietLog }).add(['data']);
+    ensureBuilt();
+    // Run as users run `mlw` (its sh line defers the variable), not as `node bin/mlw.js`.
+    // Not execFileSync: the S3 server runs on this process's event loop.
+    const mlw = (env: NodeJS.ProcessEnv) => promisify(execFile)(join(repoRoot, 'bin', 'mlw.js'), ['data', 'push'], { cwd: root, encoding: 'utf8', env });
+    const { NODE_EXTRA_CA_CERTS: _ignored, ...withoutExtra } = process.env;
+    await assert.rejects(mlw(withoutExtra), /certificate/, 'without the variable the server is not trusted');
+    const pushed = await mlw({ ...withoutExtra, NODE_EXTRA_CA_CERTS: cert });
+    assert.match(pushed.stdout, /tls: 3 uploaded/);
   });
 });
 

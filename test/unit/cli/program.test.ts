@@ -58,3 +58,16 @@ void test('each top-level command, loaded alone, has exactly the subcommands and
     );
   }
 });
+
+void test('run as `mlw`, node starts without NODE_EXTRA_CA_CERTS and gets it back (bin/mlw.js: its sh line)', () => {
+  mlw('--version'); // builds dist/ when missing
+  // Node reads the file named at start-up and warns when it cannot; `mlw` defers it, so no warning.
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: join(root, 'no-such-bundle.pem') };
+  const asNode = spawnSync(process.execPath, [cli, '--version'], { cwd: root, encoding: 'utf8', env });
+  assert.equal(asNode.status, 0);
+  assert.match(asNode.stderr, /Ignoring extra certs from .*no-such-bundle\.pem/, 'node itself reads the variable at start-up');
+  const asMlw = spawnSync(cli, ['--version'], { cwd: root, encoding: 'utf8', env });
+  assert.equal(asMlw.status, 0, asMlw.stderr);
+  assert.equal(asMlw.stdout, asNode.stdout);
+  assert.doesNotMatch(asMlw.stderr, /extra certs/);
+});

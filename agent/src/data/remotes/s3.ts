@@ -7,10 +7,12 @@
  * once completed. So a bucket never holds a truncated object.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import type * as Https from 'node:https';
+import type * as Tls from 'node:tls';
 import type * as SdkModules from './s3-sdk';
 import { UserError } from '../../errors';
 import type { RemoteConfig } from '../config';
@@ -30,6 +32,30 @@ function loadSdk(): typeof SdkModules {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   sdk ??= require('./s3-sdk') as typeof SdkModules;
   return sdk;
+}
+
+/**
+ * The certificates NODE_EXTRA_CA_CERTS names, given to this client's connections explicitly: `mlw`
+ * starts node without them (bin/mlw.js: parsing them cost every command ~40 ms), so node's default
+ * store lacks them. Node's own roots come too, as an explicit list replaces the default. A file that
+ * cannot be read is skipped with a warning, as node itself does.
+ */
+function withExtraCaCertificates(): { requestHandler?: { httpsAgent: Https.Agent } } {
+  const file = process.env['NODE_EXTRA_CA_CERTS'];
+  if (!file) return {};
+  let extra: string;
+  try {
+    extra = readFileSync(file, 'utf8');
+  } catch (error) {
+    process.emitWarning(`Ignoring extra certs from \`${file}\` (NODE_EXTRA_CA_CERTS), load failed: ${(error as Error).message}`);
+    return {};
+  }
+  // Required here, not imported: the https module is only worth loading for an S3 remote.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Agent } = require('node:https') as typeof Https;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { rootCertificates } = require('node:tls') as typeof Tls;
+  return { requestHandler: { httpsAgent: new Agent({ keepAlive: true, ca: [...rootCertificates, extra] }) } };
 }
 
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -60,6 +86,7 @@ export class S3Remote implements Remote {
       // We verify every download ourselves (md5 of the bytes equals the name).
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      ...withExtraCaCertificates(),
     });
   }
 
