@@ -138,14 +138,27 @@ export class StatCache {
     );
   }
 
-  /** Records many entries in one transaction. */
+  /**
+   * Records many entries in one transaction, ROWS_PER_INSERT to a statement: a 15,000-file pull
+   * records every file, and one statement per row spent half its time crossing into SQLite.
+   */
   putMany(entries: Iterable<readonly [string, StatEntry]>): void {
     const list = [...entries];
     this.query(
       (db) => {
-        const insert = db.prepare('INSERT OR REPLACE INTO state (path, ino, mtime, size, md5) VALUES (?, ?, ?, ?, ?)');
+        const insertMany = db.prepare(insertRows(ROWS_PER_INSERT));
+        const values: Array<string | number> = [];
         db.transaction(() => {
-          for (const [path, entry] of list) insert.run(path, entry.ino, entry.mtimeMs, entry.size, entry.md5);
+          let at = 0;
+          for (; at + ROWS_PER_INSERT <= list.length; at += ROWS_PER_INSERT) {
+            values.length = 0;
+            for (let row = at; row < at + ROWS_PER_INSERT; row++) pushRow(values, list[row]!);
+            insertMany.run(values);
+          }
+          if (at === list.length) return;
+          values.length = 0;
+          for (let row = at; row < list.length; row++) pushRow(values, list[row]!);
+          db.prepare(insertRows(list.length - at)).run(values);
         })();
       },
       () => {
@@ -184,6 +197,16 @@ export class StatCache {
     this.db?.close();
     this.db = undefined;
   }
+}
+
+const ROWS_PER_INSERT = 100;
+
+function insertRows(count: number): string {
+  return `INSERT OR REPLACE INTO state (path, ino, mtime, size, md5) VALUES ${new Array<string>(count).fill('(?, ?, ?, ?, ?)').join(', ')}`;
+}
+
+function pushRow(values: Array<string | number>, [path, entry]: readonly [string, StatEntry]): void {
+  values.push(path, entry.ino, entry.mtimeMs, entry.size, entry.md5);
 }
 
 function openStateFile(file: string): BetterSqlite3.Database {

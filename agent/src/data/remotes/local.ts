@@ -48,12 +48,14 @@ export class DirectoryRemote implements Remote {
   }
 
   async has(ids: readonly string[]): Promise<Set<string>> {
-    const prefixes = new Set(ids.map((id) => id.slice(0, 2)));
     const found = new Set<string>();
+    // Only the <2 hex> folders the remote has are listed: a new remote answers with one readdir.
+    const existing = new Set(await readdir(this.objectsRoot).catch(() => [] as string[]));
+    const prefixes = new Set(ids.map((id) => id.slice(0, 2)).filter((prefix) => existing.has(prefix)));
     const wanted = new Set(ids);
     await Promise.all(
       [...prefixes].map(async (prefix) => {
-        const names = await readdir(join(this.url, 'files', 'md5', prefix)).catch(() => [] as string[]);
+        const names = await readdir(`${this.objectsRoot}${sep}${prefix}`).catch(() => [] as string[]);
         for (const name of names) {
           const id = prefix + name;
           if (wanted.has(id) && isObjectId(id)) found.add(id);
