@@ -207,6 +207,13 @@ export class Cache {
    * listing up to three times, at ~50 ms a parse.
    */
   async readListing(dirMd5: string): Promise<readonly ListingEntry[]> {
+    const listing = await this.readListingIfPresent(dirMd5);
+    if (listing === undefined) throw new UserError(`${dirMd5} (a directory listing) is not in the cache ${this.root}: fetch it from a remote (mlw data fetch)`);
+    return listing;
+  }
+
+  /** readListing, or undefined when the listing is not in the cache. */
+  async readListingIfPresent(dirMd5: string): Promise<readonly ListingEntry[] | undefined> {
     const known = this.listings.get(dirMd5);
     if (known !== undefined) return known;
     const path = this.pathOf(dirMd5);
@@ -214,9 +221,7 @@ export class Cache {
     try {
       bytes = await readFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new UserError(`${dirMd5} (a directory listing) is not in the cache ${this.root}: fetch it from a remote (mlw data fetch)`);
-      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
     const listing = parseListing(bytes, path);

@@ -19,7 +19,21 @@ import { Worker } from 'node:worker_threads';
 /** Below this many objects the caller does them all: a thread costs ~30 ms to start. */
 export const THREAD_FROM = 1000;
 
-type RawResult = { i: number; placed?: number[]; copied?: number; slab?: number; offset?: number; length?: number; large?: true; corrupt?: string; error?: string; ino?: number; mtimeMs?: number; size?: number };
+type RawResult = {
+  i: number;
+  placed?: number[];
+  copied?: number;
+  slab?: number;
+  offset?: number;
+  length?: number;
+  large?: true;
+  corrupt?: string;
+  error?: string;
+  absent?: true;
+  ino?: number;
+  mtimeMs?: number;
+  size?: number;
+};
 type Message = { readonly slab: SharedArrayBuffer } | { readonly results: readonly RawResult[] } | { readonly finished: true };
 
 /**
@@ -221,7 +235,9 @@ function run(i, into) {
   try {
     results.push(one(i, into));
   } catch (error) {
-    results.push({ i, error: error.message });
+    // A push's source missing from the cache is reported as such (transfer.ts NOT_IN_CACHE).
+    if (job.kind === 'copy' && error.code === 'ENOENT' && error.path === job.sources[i]) results.push({ i, absent: true });
+    else results.push({ i, error: error.message });
     if (job.kind === 'write') return false;
   }
   if (results.length === 64) {
@@ -308,6 +324,7 @@ export type ThreadResult =
   | { readonly index: number; readonly large: true }
   | { readonly index: number; readonly corrupt: string }
   | { readonly index: number; readonly error: string }
+  | { readonly index: number; readonly absent: true }
   | { readonly index: number; readonly stats: { readonly ino: number; readonly mtimeMs: number; readonly size: number } }
   | { readonly index: number; readonly copied: number };
 
@@ -348,6 +365,7 @@ export function runInThread(job: FetchJob | CopyJob | WriteJob, claim: SharedArr
 function toResult(result: RawResult, slabs: readonly Buffer[]): ThreadResult {
   const index = result.i;
   if (result.error !== undefined) return { index, error: result.error };
+  if (result.absent) return { index, absent: true };
   if (result.large) return { index, large: true };
   if (result.corrupt !== undefined) return { index, corrupt: result.corrupt };
   if (result.placed !== undefined) return { index, placed: pairs(result.placed), size: result.length ?? 0 };

@@ -93,28 +93,38 @@ class Meter {
   }
 }
 
-/** The objects of pointers that the cache holds: file objects first, .dir listings last. */
+/** Why a push could not send an object that is not in the local cache. */
+const NOT_IN_CACHE = 'not in the local cache';
+
+/**
+ * The objects of pointers: file objects, and the .dir listings the cache holds (`absent`: those it
+ * does not, whose files are then unknown). Whether a file object is in the cache is learnt when it
+ * is sent (NOT_IN_CACHE), not by listing the cache's 15,000 names first (~20 ms of every push).
+ */
 async function localObjects(repo: DataRepo, pointers: readonly Pointer[]): Promise<{ files: string[]; dirs: string[]; absent: string[] }> {
-  const present = await repo.cache.listAll();
   const files = new Set<string>();
   const dirs = new Set<string>();
   const absent = new Set<string>();
   for (const pointer of pointers) {
-    if (!present.has(pointer.md5)) {
-      absent.add(pointer.md5);
-      continue;
-    }
     if (!pointer.isDirectory) {
       files.add(pointer.md5);
       continue;
     }
-    dirs.add(pointer.md5);
-    for (const entry of await repo.cache.readListing(pointer.md5)) {
-      if (present.has(entry.md5)) files.add(entry.md5);
-      else absent.add(entry.md5);
+    const listing = await repo.cache.readListingIfPresent(pointer.md5);
+    if (listing === undefined) {
+      absent.add(pointer.md5);
+      continue;
     }
+    dirs.add(pointer.md5);
+    for (const entry of listing) files.add(entry.md5);
   }
   return { files: [...files], dirs: [...dirs], absent: [...absent] };
+}
+
+/** The message for a failed send: NOT_IN_CACHE when it was the cache object `source` that was missing. */
+function sendError(error: unknown, source: string): string {
+  const { code, path } = error as NodeJS.ErrnoException;
+  return code === 'ENOENT' && path === source ? NOT_IN_CACHE : (error as Error).message;
 }
 
 export async function push(repo: DataRepo, remote: Remote, pointers: readonly Pointer[], options: TransferOptions = {}): Promise<TransferResult> {
@@ -125,34 +135,38 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   const missingDirs = dirs.filter((id) => !onRemote.has(id));
   const totalBytes = bytesToSend(repo, pointers, { missingFiles, missingDirs, allFilesMissing: missingFiles.length === files.length && absent.length === 0 });
   const meter = new Meter(missingFiles.length + missingDirs.length, totalBytes, options.onProgress);
-  const failed: TransferResult['failed'] = absent.map((md5) => ({ md5, error: 'not in the local cache' }));
+  const failed: TransferResult['failed'] = absent.map((md5) => ({ md5, error: NOT_IN_CACHE }));
   let bytes = 0;
+  let sent = 0;
   const pause = yielder();
   const send = async (id: string): Promise<void> => {
     await pause();
     options.signal?.throwIfAborted();
+    const source = repo.cache.pathOf(id);
     try {
-      const source = repo.cache.pathOf(id);
       await remote.upload(source, id, statSync(source).size, (n) => {
         bytes += n;
         meter.addBytes(n);
       });
+      sent++;
       meter.fileDone();
     } catch (error) {
-      failed.push({ md5: id, error: (error as Error).message });
+      failed.push({ md5: id, error: sendError(error, source) });
     }
   };
   const counted = (size: number): void => {
     bytes += size;
+    sent++;
     meter.objectDone(size);
   };
   const sendSmall = (id: string, into: string | undefined): boolean => {
+    const source = repo.cache.pathOf(id);
     try {
-      const size = remote.uploadSmallSync!(repo.cache.pathOf(id), id, SMALL_OBJECT, into);
+      const size = remote.uploadSmallSync!(source, id, SMALL_OBJECT, into);
       if (size === undefined) return false;
       counted(size);
     } catch (error) {
-      failed.push({ md5: id, error: (error as Error).message });
+      failed.push({ md5: id, error: sendError(error, source) });
     }
     return true;
   };
@@ -164,7 +178,7 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   meter.report(true);
   return {
     remote: remote.name,
-    transferred: missingFiles.length + missingDirs.length - failed.filter((entry) => entry.error !== 'not in the local cache').length,
+    transferred: sent,
     skipped: all.length - missingFiles.length - missingDirs.length,
     bytes,
     failed,
@@ -178,7 +192,8 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
  * objects it sends.
  */
 function bytesToSend(repo: DataRepo, pointers: readonly Pointer[], plan: { missingFiles: readonly string[]; missingDirs: readonly string[]; allFilesMissing: boolean }): number {
-  const sizeOf = (id: string): number => statSync(repo.cache.pathOf(id)).size;
+  // An object missing from the cache counts nothing: its send fails (NOT_IN_CACHE).
+  const sizeOf = (id: string): number => statSync(repo.cache.pathOf(id), { throwIfNoEntry: false })?.size ?? 0;
   const listings = plan.missingDirs.reduce((sum, id) => sum + sizeOf(id), 0);
   if (plan.allFilesMissing && pointers.every((pointer) => pointer.size !== undefined)) {
     return listings + pointers.reduce((sum, pointer) => sum + (pointer.size ?? 0), 0);
@@ -221,7 +236,8 @@ async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly 
           (results) => {
             for (const result of results) {
               const id = flat[result.index]!;
-              if ('error' in result) options.failed.push({ md5: id, error: result.error });
+              if ('absent' in result) options.failed.push({ md5: id, error: NOT_IN_CACHE });
+              else if ('error' in result) options.failed.push({ md5: id, error: result.error });
               else if ('large' in result) large.push(id);
               else if ('copied' in result) options.counted(result.copied);
             }

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, test } from 'node:test';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
@@ -120,6 +120,42 @@ void describe('transfers through a directory remote', () => {
     const resumed = await service.push([], undefined, (progress) => (last = progress));
     assert.deepEqual([resumed.transferred + resumed.skipped, resumed.skipped, resumed.failed], [3001, sent.size, []]);
     assert.equal(last?.totalBytes, resumed.bytes, 'a resumed push counts the bytes of exactly the objects it sends');
+  });
+
+  void test('objects missing from the local cache are reported by either thread, the listing stays home, and an object the remote has is not missed', async (t) => {
+    const root = tempDir(t);
+    const remote = join(tempDir(t, 'mlw-remote-'), 'store');
+    mkdirSync(join(root, 'data'), { recursive: true });
+    for (let index = 0; index < 2000; index++) writeFileSync(join(root, 'data', `f${index}.bin`), `${index}:${'y'.repeat(index % 500)}`);
+    writeFileSync(join(root, 'model.bin'), 'a single-file dataset');
+    writeTree(root, { '.dvc/config': remoteConfig(remote) });
+    const service = new DataService({ cwd: root, log: quietLog });
+    const [folder, single] = await service.add(['data', 'model.bin']);
+    const cacheObject = (md5: string): string => join(root, '.dvc', 'cache', 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+    // Every 40th file (50, spread over the <2 hex> folders both threads claim), and the single file.
+    const lost = new Map<string, string>([[single!.md5, 'a single-file dataset']]);
+    for (let index = 0; index < 2000; index += 40) {
+      const bytes = `${index}:${'y'.repeat(index % 500)}`;
+      lost.set(md5OfBytes(bytes), bytes);
+    }
+    for (const md5 of lost.keys()) rmSync(cacheObject(md5));
+
+    const pushed = await service.push([]);
+    const failures = new Map(pushed.failed.map((entry) => [entry.md5, entry.error]));
+    assert.deepEqual(
+      [...failures].sort(),
+      [...[...lost.keys()].map((md5) => [md5, 'not in the local cache']), [folder!.md5, 'not sent: some of its files failed']].sort(),
+      'each missing object is named, and the listing stays home: a remote never lists what it lacks',
+    );
+    assert.equal(pushed.transferred, 2000 - 50, 'every other file went up');
+
+    // Once the remote has the lost objects (another machine pushed them), nothing is missing.
+    for (const [md5, bytes] of lost) {
+      mkdirSync(join(remote, 'files', 'md5', md5.slice(0, 2)), { recursive: true });
+      writeFileSync(join(remote, 'files', 'md5', md5.slice(0, 2), md5.slice(2)), bytes);
+    }
+    const again = await service.push([]);
+    assert.deepEqual([again.failed, again.transferred], [[], 1], 'only the listing went up');
   });
 
   void test('a pull writes the same workspace, cache and stat cache whether it writes a new folder as it fetches, keeps the verified bytes, keeps none, or hashes everything again', async (t) => {
