@@ -159,6 +159,7 @@ function main(): void {
         const remote = join(base, 'remote');
         const ours: number[] = [];
         const peer: number[] = [];
+        const [pushes, pulls, outs, backs]: number[][] = [[], [], [], []];
         // New remote, clone and copies each round, deleted only at the end (settleAfterDeletions).
         for (let round = 0; round < rounds; round++) {
           const remoteDir = `${remote}${round}`;
@@ -166,15 +167,20 @@ function main(): void {
           const clone = workspace(join(base, 'rounds'), `clone${round}`);
           cpSync(join(root, '.dvc', 'config'), join(clone, '.dvc', 'config'));
           cpSync(join(root, 'data.dvc'), join(clone, 'data.dvc'));
-          ours.push(mlw(['data', 'push'], root) + mlw(['data', 'pull'], clone));
+          pushes.push(mlw(['data', 'push'], root));
+          pulls.push(mlw(['data', 'pull'], clone));
+          ours.push(pushes.at(-1)! + pulls.at(-1)!);
           const copy = join(base, 'rounds', `copy${round}`);
           const back = join(base, 'rounds', `back${round}`);
-          peer.push(time('cp', ['-r', join(root, 'data'), copy], base) + time('cp', ['-r', copy, back], base));
+          outs.push(time('cp', ['-r', join(root, 'data'), copy], base));
+          backs.push(time('cp', ['-r', copy, back], base));
+          peer.push(outs.at(-1)! + backs.at(-1)!);
         }
         report('(d) push then pull of 15,000 files via a directory remote vs cp -r out and back', [
           `mlw data push + mlw data pull (fresh remote, fresh clone with an empty cache): median ${median(ours).toFixed(2)} s; runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
           `cp -r out + cp -r back: median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
           `ratio: ${(median(ours) / median(peer)).toFixed(2)} (target ≤ 2.0)`,
+          `by half, medians: push ${median(pushes).toFixed(2)} s against cp -r out ${median(outs).toFixed(2)} s; pull ${median(pulls).toFixed(2)} s against cp -r back ${median(backs).toFixed(2)} s`,
         ]);
       }
     }
