@@ -122,9 +122,9 @@ async function localObjects(repo: DataRepo, pointers: readonly Pointer[]): Promi
 }
 
 /** The message for a failed send: NOT_IN_CACHE when it was the cache object `source` that was missing. */
-function sendError(error: unknown, source: string): string {
+function sendError(error: unknown, source: string | undefined): string {
   const { code, path } = error as NodeJS.ErrnoException;
-  return code === 'ENOENT' && path === source ? NOT_IN_CACHE : (error as Error).message;
+  return code === 'ENOENT' && source !== undefined && path === source ? NOT_IN_CACHE : (error as Error).message;
 }
 
 export async function push(repo: DataRepo, remote: Remote, pointers: readonly Pointer[], options: TransferOptions = {}): Promise<TransferResult> {
@@ -142,8 +142,9 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
   const send = async (id: string): Promise<void> => {
     await pause();
     options.signal?.throwIfAborted();
-    const source = repo.cache.pathOf(id);
+    let source: string | undefined;
     try {
+      source = repo.cache.pathOf(id);
       await remote.upload(source, id, statSync(source).size, (n) => {
         bytes += n;
         meter.addBytes(n);
@@ -160,8 +161,9 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     meter.objectDone(size);
   };
   const sendSmall = (id: string, into: string | undefined): boolean => {
-    const source = repo.cache.pathOf(id);
+    let source: string | undefined;
     try {
+      source = repo.cache.pathOf(id);
       const size = remote.uploadSmallSync!(source, id, SMALL_OBJECT, into);
       if (size === undefined) return false;
       counted(size);
