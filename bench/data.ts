@@ -180,6 +180,9 @@ function main(): void {
           `mlw data push + mlw data pull (fresh remote, fresh clone with an empty cache): median ${median(ours).toFixed(2)} s; runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
           `cp -r out + cp -r back: median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
           `ratio: ${(median(ours) / median(peer)).toFixed(2)} (target ≤ 2.0)`,
+          // Each round's pair ran a few seconds apart; the VM's speed can change between rounds
+          // (RESULTS.md, session 14), which the ratio of medians then mixes.
+          `median of the rounds' own ratios: ${median(ours.map((value, round) => value / peer[round]!)).toFixed(2)}; rounds ${ours.map((value, round) => (value / peer[round]!).toFixed(2)).join(', ')}`,
           `by half, medians: push ${median(pushes).toFixed(2)} s against cp -r out ${median(outs).toFixed(2)} s; pull ${median(pulls).toFixed(2)} s against cp -r back ${median(backs).toFixed(2)} s`,
         ]);
       }
