@@ -146,19 +146,16 @@ export class StatCache {
     const list = [...entries];
     this.query(
       (db) => {
-        const insertMany = db.prepare(insertRows(ROWS_PER_INSERT));
+        let full: BetterSqlite3.Statement | undefined;
         const values: Array<string | number> = [];
         db.transaction(() => {
-          let at = 0;
-          for (; at + ROWS_PER_INSERT <= list.length; at += ROWS_PER_INSERT) {
+          for (let at = 0; at < list.length; at += ROWS_PER_INSERT) {
+            const end = Math.min(at + ROWS_PER_INSERT, list.length);
             values.length = 0;
-            for (let row = at; row < at + ROWS_PER_INSERT; row++) pushRow(values, list[row]!);
-            insertMany.run(values);
+            for (let row = at; row < end; row++) pushRow(values, list[row]!);
+            const insert = end - at === ROWS_PER_INSERT ? (full ??= db.prepare(insertRows(ROWS_PER_INSERT))) : db.prepare(insertRows(end - at));
+            insert.run(values);
           }
-          if (at === list.length) return;
-          values.length = 0;
-          for (let row = at; row < list.length; row++) pushRow(values, list[row]!);
-          db.prepare(insertRows(list.length - at)).run(values);
         })();
       },
       () => {
