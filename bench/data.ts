@@ -157,8 +157,6 @@ function main(): void {
         resetCache(root);
         mlw(['data', 'add', 'data'], root);
         const remote = join(base, 'remote');
-        const ours: number[] = [];
-        const peer: number[] = [];
         const [pushes, pulls, outs, backs]: number[][] = [[], [], [], []];
         // New remote, clone and copies each round, deleted only at the end (settleAfterDeletions).
         for (let round = 0; round < rounds; round++) {
@@ -169,20 +167,21 @@ function main(): void {
           cpSync(join(root, 'data.dvc'), join(clone, 'data.dvc'));
           pushes.push(mlw(['data', 'push'], root));
           pulls.push(mlw(['data', 'pull'], clone));
-          ours.push(pushes.at(-1)! + pulls.at(-1)!);
           const copy = join(base, 'rounds', `copy${round}`);
           const back = join(base, 'rounds', `back${round}`);
           outs.push(time('cp', ['-r', join(root, 'data'), copy], base));
           backs.push(time('cp', ['-r', copy, back], base));
-          peer.push(outs.at(-1)! + backs.at(-1)!);
         }
+        const ours = pushes.map((push, round) => push + pulls[round]!);
+        const peer = outs.map((out, round) => out + backs[round]!);
+        const ratios = ours.map((value, round) => value / peer[round]!);
         report('(d) push then pull of 15,000 files via a directory remote vs cp -r out and back', [
           `mlw data push + mlw data pull (fresh remote, fresh clone with an empty cache): median ${median(ours).toFixed(2)} s; runs ${ours.map((v) => v.toFixed(2)).join(', ')}`,
           `cp -r out + cp -r back: median ${median(peer).toFixed(2)} s; runs ${peer.map((v) => v.toFixed(2)).join(', ')}`,
           `ratio: ${(median(ours) / median(peer)).toFixed(2)} (target ≤ 2.0)`,
           // Each round's pair ran a few seconds apart; the VM's speed can change between rounds
           // (RESULTS.md, session 14), which the ratio of medians then mixes.
-          `median of the rounds' own ratios: ${median(ours.map((value, round) => value / peer[round]!)).toFixed(2)}; rounds ${ours.map((value, round) => (value / peer[round]!).toFixed(2)).join(', ')}`,
+          `median of the rounds' own ratios: ${median(ratios).toFixed(2)}; rounds ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}`,
           `by half, medians: push ${median(pushes).toFixed(2)} s against cp -r out ${median(outs).toFixed(2)} s; pull ${median(pulls).toFixed(2)} s against cp -r back ${median(backs).toFixed(2)} s`,
         ]);
       }
