@@ -16,7 +16,7 @@ import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
 import { writeNewFileSync } from './fresh-folders';
 import { folderGroups, groupByFolder, writeGroup } from './object-groups';
-import { alongside, runInThread, shareOut, THREAD_FROM, type PlacedFile, type ThreadResult } from './transfer-thread';
+import { alongside, runInThread, shareOut, THREAD_FROM, type FlatPlaces, type PlacedFile, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 /**
@@ -227,13 +227,7 @@ async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly 
     theirs.length === 0
       ? undefined
       : runInThread(
-          {
-            kind: 'copy',
-            sources: flat.map((id) => repo.cache.pathOf(id)),
-            targets: flat.map((id) => `${root}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}`),
-            limit: SMALL_OBJECT,
-            groups: folderGroups(theirs, root),
-          },
+          { kind: 'copy', ids: flat, sourceRoot: repo.cache.objectsRoot, targetRoot: root, limit: SMALL_OBJECT, groups: folderGroups(theirs, root) },
           claim,
           (results) => {
             for (const result of results) {
@@ -268,6 +262,18 @@ async function inSyncLoop(ids: Iterable<string>, move: (id: string) => boolean, 
     if (!move(id)) rest.push(id);
   }
   return rest;
+}
+
+/** The places of each of `ids`, in their order, as a thread's job takes them. */
+function flatPlaces(ids: readonly string[], places: WorkspacePlaces): FlatPlaces {
+  const paths: string[] = [];
+  const starts = new Int32Array(ids.length + 1);
+  ids.forEach((id, index) => {
+    const of = places.of(id);
+    if (of) for (const path of of) paths.push(path);
+    starts[index + 1] = paths.length;
+  });
+  return { paths, starts };
 }
 
 /** Expected md5 of an object's bytes: a .dir object is named by the md5 of its listing + '.dir'. */
@@ -387,7 +393,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
                 remoteRoot: remote.objectsRoot!,
                 cacheRoot: root,
                 limit: SMALL_OBJECT,
-                ...(places ? { places: flat.map((id) => places.of(id) ?? null) } : {}),
+                ...(places ? { places: flatPlaces(flat, places) } : {}),
                 groups: folderGroups(theirs, root),
               },
               claim,
