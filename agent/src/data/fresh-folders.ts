@@ -23,7 +23,7 @@ import { assertWritableInside, nativeRelpath } from './safety';
 import { SmallFileCopier } from './small-copy';
 import type { StatEntry } from './stat-cache';
 import type { WorkspacePlaces } from './transfer';
-import type { PlacedFile } from './transfer-thread';
+import type { PlacedFile, PlaceChains } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 interface FreshFolder {
@@ -32,8 +32,8 @@ interface FreshFolder {
   readonly entries: readonly ListingEntry[];
   /** Where entries[i] is written in the staging folder. */
   readonly paths: readonly string[];
-  /** Stats of entries[i]'s file once written. */
-  readonly written: Array<(PlacedFile & { readonly size: number }) | undefined>;
+  /** entries[i] is place start + i (FreshFolders). */
+  readonly start: number;
 }
 
 /**
@@ -57,45 +57,35 @@ export function writeNewFileSync(path: string, bytes: Uint8Array, withStats: boo
 }
 
 /**
- * Every file of the folders is a place, numbered folder after folder; an object's places are
- * chained through `next`. (A map from each object to an array of place objects cost a
- * 15,000-file pull ~10 ms and 5 MiB of fresh memory before its transfer could start.)
+ * Every file of the folders is a place, numbered folder after folder, and an object's places are
+ * chained through `next`: a thread's job takes them as they are (PlaceChains). A map from each
+ * object to an array of place objects, and those arrays rebuilt for the thread, cost a
+ * 15,000-file pull ~20 ms before its transfer could start.
  */
 export class FreshFolders implements WorkspacePlaces {
-  private readonly list: readonly FreshFolder[];
-  /** The number of the first place of list[f]. */
-  private readonly starts: readonly number[];
+  /** Where each place is written. */
+  private readonly paths: readonly string[];
+  /** Stats of each place's file once written. */
+  private readonly written: Array<(PlacedFile & { readonly size: number }) | undefined>;
   /** Each object's first place, and the next place of the same object (-1 ends). */
   private readonly first = new Map<string, number>();
   private readonly next: Int32Array;
 
   private constructor(private readonly folders: ReadonlyMap<Pointer, FreshFolder>) {
-    this.list = [...folders.values()];
-    let total = 0;
-    this.starts = this.list.map((folder) => {
-      const start = total;
-      total += folder.entries.length;
-      return start;
-    });
-    this.next = new Int32Array(total).fill(-1);
+    const list = [...folders.values()];
+    this.paths = list.length === 1 ? list[0]!.paths : list.flatMap((folder) => folder.paths);
+    this.written = new Array<undefined>(this.paths.length);
+    this.next = new Int32Array(this.paths.length).fill(-1);
     // Backwards, so that each chain runs in listing order.
-    for (let f = this.list.length - 1; f >= 0; f--) {
-      const entries = this.list[f]!.entries;
-      for (let index = entries.length - 1; index >= 0; index--) {
-        const place = this.starts[f]! + index;
-        const md5 = entries[index]!.md5;
+    for (const folder of list.reverse()) {
+      for (let index = folder.entries.length - 1; index >= 0; index--) {
+        const place = folder.start + index;
+        const md5 = folder.entries[index]!.md5;
         const head = this.first.get(md5);
         if (head !== undefined) this.next[place] = head;
         this.first.set(md5, place);
       }
     }
-  }
-
-  /** The folder of `place`, and the place's index among that folder's entries. */
-  private locate(place: number): { folder: FreshFolder; index: number } {
-    let f = this.list.length - 1;
-    while (this.starts[f]! > place) f--;
-    return { folder: this.list[f]!, index: place - this.starts[f]! };
   }
 
   /**
@@ -105,6 +95,7 @@ export class FreshFolders implements WorkspacePlaces {
   static async plan(repo: DataRepo, pointers: readonly Pointer[]): Promise<FreshFolders | undefined> {
     const folders = new Map<Pointer, FreshFolder>();
     const checked = new Set<string>();
+    let places = 0;
     for (const pointer of pointers) {
       if (!pointer.isDirectory || folders.has(pointer)) continue;
       if ((await lstat(pointer.dataPath).catch(() => undefined)) !== undefined) continue;
@@ -123,7 +114,8 @@ export class FreshFolders implements WorkspacePlaces {
       for (const folder of new Set(entries.map((entry) => entry.relpath.slice(0, Math.max(0, entry.relpath.lastIndexOf('/')))))) {
         if (folder !== '') mkdirSync(staging + sep + nativeRelpath(folder), { recursive: true });
       }
-      folders.set(pointer, { pointer, staging, entries, paths, written: new Array<undefined>(entries.length) });
+      folders.set(pointer, { pointer, staging, entries, paths, start: places });
+      places += entries.length;
     }
     return folders.size === 0 ? undefined : new FreshFolders(folders);
   }
@@ -132,19 +124,21 @@ export class FreshFolders implements WorkspacePlaces {
     const head = this.first.get(id);
     if (head === undefined) return undefined;
     const paths: string[] = [];
-    for (let place = head; place !== -1; place = this.next[place]!) {
-      const { folder, index } = this.locate(place);
-      paths.push(folder.paths[index]!);
-    }
+    for (let place = head; place !== -1; place = this.next[place]!) paths.push(this.paths[place]!);
     return paths;
+  }
+
+  chains(ids: readonly string[]): PlaceChains {
+    const first = new Int32Array(ids.length);
+    for (let index = 0; index < ids.length; index++) first[index] = this.first.get(ids[index]!) ?? -1;
+    return { paths: this.paths, first, next: this.next };
   }
 
   placed(id: string, size: number, files: readonly PlacedFile[]): void {
     let place = this.first.get(id) ?? -1;
     for (const file of files) {
       if (place === -1) break;
-      const { folder, index } = this.locate(place);
-      folder.written[index] = { ino: file.ino, mtimeMs: file.mtimeMs, size };
+      this.written[place] = { ino: file.ino, mtimeMs: file.mtimeMs, size };
       place = this.next[place]!;
     }
   }
@@ -166,7 +160,7 @@ export class FreshFolders implements WorkspacePlaces {
     const stats: Array<[string, StatEntry]> = [];
     try {
       for (const [index, entry] of folder.entries.entries()) {
-        let file = folder.written[index];
+        let file = this.written[folder.start + index];
         if (file === undefined) file = await materialize(repo, entry, folder.paths[index]!, verified.has(entry.md5) ? copier : undefined);
         stats.push([`${path}/${entry.relpath}`, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: entry.md5 }]);
       }

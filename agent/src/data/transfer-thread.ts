@@ -99,7 +99,7 @@ function objectPath(root, id) {
 }
 function fetchOne(i, into) {
   const id = job.ids[i];
-  const places = job.places && job.places.starts[i] < job.places.starts[i + 1] ? job.places : null;
+  const places = job.places && job.places.first[i] !== -1 ? job.places : null;
   const fd = openSync(objectPath(job.remoteRoot, id), 'r');
   let bytes;
   try {
@@ -128,7 +128,7 @@ function fetchOne(i, into) {
   else writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
   if (places) {
     const placed = [];
-    for (let at = places.starts[i]; at < places.starts[i + 1]; at++) {
+    for (let at = places.first[i]; at !== -1; at = places.next[at]) {
       const stats = writeNew(places.paths[at], bytes, true);
       placed.push(stats.ino, stats.mtimeMs);
     }
@@ -286,18 +286,19 @@ export type FetchJob = {
   readonly remoteRoot: string;
   readonly cacheRoot: string;
   readonly limit: number;
-  readonly places?: FlatPlaces;
+  readonly places?: PlaceChains;
   readonly groups?: FolderGroups;
 };
 
 /**
- * Item i's files are paths[starts[i]] to paths[starts[i + 1] - 1]. Flat, because a thread's job
- * is copied to it whole before it starts: 15,000 one-path arrays took the calling thread several
- * ms more to copy than one array of paths and a typed array.
+ * Item i's files: paths[first[i]], then paths[next[p]] after each place p, until -1 (none: -1 as
+ * first). Typed arrays and the one array of paths the plan made, because a thread's job is copied
+ * to it whole before it starts (fresh-folders.ts).
  */
-export interface FlatPlaces {
+export interface PlaceChains {
   readonly paths: readonly string[];
-  readonly starts: Int32Array;
+  readonly first: Int32Array;
+  readonly next: Int32Array;
 }
 
 /**

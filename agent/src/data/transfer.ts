@@ -16,7 +16,7 @@ import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
 import { writeNewFileSync } from './fresh-folders';
 import { folderGroups, groupByFolder, writeGroup } from './object-groups';
-import { alongside, runInThread, shareOut, THREAD_FROM, type FlatPlaces, type PlacedFile, type ThreadResult } from './transfer-thread';
+import { alongside, runInThread, shareOut, THREAD_FROM, type PlaceChains, type PlacedFile, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 /**
@@ -51,6 +51,8 @@ export interface TransferOptions {
 export interface WorkspacePlaces {
   /** The new files (in a staging folder) that object `id` goes to, if any. */
   of(id: string): readonly string[] | undefined;
+  /** The same for each of `ids`, in their order, as a transfer thread's job takes them. */
+  chains(ids: readonly string[]): PlaceChains;
   /** Object `id` (`size` bytes) was written to each of its places, which have these stats, in order. */
   placed(id: string, size: number, files: readonly PlacedFile[]): void;
 }
@@ -264,18 +266,6 @@ async function inSyncLoop(ids: Iterable<string>, move: (id: string) => boolean, 
   return rest;
 }
 
-/** The places of each of `ids`, in their order, as a thread's job takes them. */
-function flatPlaces(ids: readonly string[], places: WorkspacePlaces): FlatPlaces {
-  const paths: string[] = [];
-  const starts = new Int32Array(ids.length + 1);
-  ids.forEach((id, index) => {
-    const of = places.of(id);
-    if (of) for (const path of of) paths.push(path);
-    starts[index + 1] = paths.length;
-  });
-  return { paths, starts };
-}
-
 /** Expected md5 of an object's bytes: a .dir object is named by the md5 of its listing + '.dir'. */
 function bytesMd5(id: string): string {
   return id.endsWith('.dir') ? id.slice(0, -4) : id;
@@ -393,7 +383,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
                 remoteRoot: remote.objectsRoot!,
                 cacheRoot: root,
                 limit: SMALL_OBJECT,
-                ...(places ? { places: flatPlaces(flat, places) } : {}),
+                ...(places ? { places: places.chains(flat) } : {}),
                 groups: folderGroups(theirs, root),
               },
               claim,

@@ -59,17 +59,17 @@ async function pushedDataset(t: { after: (fn: () => void) => void }): Promise<{ 
 }
 
 /** Every file of the clone's dataset is in its stat cache with the file's own inode, mtime and size. */
-function assertStatCacheMatches(root: string): void {
+function assertStatCacheMatches(root: string, dataset = 'data'): void {
   const state = StatCache.open(join(root, '.dvc', 'tmp', 'mlw-state.sqlite'), quietLog);
   try {
-    const entries = state.loadUnder('data');
-    const files = [...snapshot(join(root, 'data')).keys()];
+    const entries = state.loadUnder(dataset);
+    const files = [...snapshot(join(root, dataset)).keys()];
     assert.equal(entries.size, files.length);
     for (const file of files) {
-      const stats = statSync(join(root, 'data', file));
-      const entry = entries.get(`data/${file.split(sep).join('/')}`);
+      const stats = statSync(join(root, dataset, file));
+      const entry = entries.get(`${dataset}/${file.split(sep).join('/')}`);
       assert.deepEqual([entry?.ino, entry?.mtimeMs, entry?.size], [stats.ino, stats.mtimeMs, stats.size], file);
-      assert.equal(entry?.md5, md5OfBytes(readFileSync(join(root, 'data', file))), file);
+      assert.equal(entry?.md5, md5OfBytes(readFileSync(join(root, dataset, file))), file);
     }
   } finally {
     state.close();
@@ -189,6 +189,35 @@ void describe('transfers through a directory remote', () => {
       assert.deepEqual(other.workspace, results[0]!.workspace, `${other.how}: same workspace files and modes`);
       assert.deepEqual(other.cache, results[0]!.cache, `${other.how}: same cache`);
     }
+  });
+
+  void test('a pull of two new folders that share files writes every copy of every file, on either thread, with its own stats', async (t) => {
+    const root = tempDir(t);
+    const remote = join(tempDir(t, 'mlw-remote-'), 'store');
+    // Every object is in both datasets, and twice in the second: each chain crosses the folders.
+    for (let index = 0; index < 1100; index++) {
+      const bytes = randomBytes(512 + ((index * 331) % 4096)).toString('base64');
+      writeTree(root, { [`left/f${index}.bin`]: bytes, [`right/a/f${index}.bin`]: bytes, [`right/b/g${index}.bin`]: bytes });
+    }
+    writeTree(root, { '.dvc/config': remoteConfig(remote) });
+    const service = new DataService({ cwd: root, log: quietLog });
+    await service.add(['left', 'right']);
+    assert.deepEqual((await service.push([])).failed, []);
+    const cloned = tempDir(t, 'mlw-clone-');
+    writeTree(cloned, { '.dvc/config': remoteConfig(remote), 'left.dvc': readFileSync(join(root, 'left.dvc'), 'utf8'), 'right.dvc': readFileSync(join(root, 'right.dvc'), 'utf8') });
+    const pulled = await new DataService({ cwd: cloned, log: quietLog }).pull([]);
+    assert.deepEqual(
+      pulled.checkout.map((result) => [result.path, result.written]),
+      [
+        ['left', 1100],
+        ['right', 2200],
+      ],
+    );
+    for (const dataset of ['left', 'right']) {
+      assert.equal(pythonDvcHash(join(cloned, dataset)).md5, pythonDvcHash(join(root, dataset)).md5, dataset);
+      assertStatCacheMatches(cloned, dataset);
+    }
+    assert.deepEqual(readdirSync(cloned).sort(), ['.dvc', 'left', 'left.dvc', 'right', 'right.dvc'], 'no staging folder is left');
   });
 
   void test('corrupt small objects on the remote are refused by either thread, never enter the cache, and pull checks out nothing', async (t) => {
