@@ -250,19 +250,32 @@ export function parseListing(bytes: Buffer, where: string): ListingEntry[] {
   } catch (error) {
     throw new UserError(`${where}: not a DVC directory listing (${(error as Error).message})`);
   }
-  // The shape is checked by hand: zod's parse of a 15,000-entry listing cost ~40 ms per command
-  // (a push or pull reads one). Its schema stays the reference for the message on a bad one.
-  if (!Array.isArray(json) || !json.every(isListingEntry)) {
-    const parsed = ListingSchema.safeParse(json);
-    throw new UserError(`${where}: not a DVC directory listing (${parsed.success ? 'bad shape' : (parsed.error.issues[0]?.message ?? 'bad shape')})`);
-  }
-  const seen = new Set<string>();
-  const listing: ListingEntry[] = [];
-  for (const entry of json as ListingEntry[]) {
-    checkRelpath(entry.relpath, where);
-    if (seen.has(entry.relpath)) throw new UserError(`${where}: ${JSON.stringify(entry.relpath)} is listed twice`);
-    seen.add(entry.relpath);
-    listing.push({ md5: entry.md5, relpath: entry.relpath });
+  // The shape is checked by hand, in the same single pass as the relpaths: zod's parse of a
+  // 15,000-entry listing cost ~40 ms per command (a push or pull reads one). Its schema stays the
+  // reference for the message on a bad one.
+  if (!Array.isArray(json)) throw badShape(json, where);
+  const listing: ListingEntry[] = new Array<ListingEntry>(json.length);
+  // A listing sorted by relpath (DVC writes them so) has no duplicate if each relpath is greater
+  // than the one before; from the first that is not, every relpath goes into a set.
+  let seen: Set<string> | undefined;
+  let previous = '';
+  for (let index = 0; index < json.length; index++) {
+    const entry: unknown = json[index];
+    if (!isListingEntry(entry)) throw badShape(json, where);
+    const { md5, relpath } = entry as ListingEntry;
+    checkRelpath(relpath, where);
+    if (seen === undefined && index > 0 && !(previous < relpath)) seen = new Set(listing.slice(0, index).map((earlier) => earlier.relpath));
+    if (seen !== undefined) {
+      if (seen.has(relpath)) throw new UserError(`${where}: ${JSON.stringify(relpath)} is listed twice`);
+      seen.add(relpath);
+    }
+    previous = relpath;
+    listing[index] = { md5, relpath };
   }
   return listing;
+}
+
+function badShape(json: unknown, where: string): UserError {
+  const parsed = ListingSchema.safeParse(json);
+  return new UserError(`${where}: not a DVC directory listing (${parsed.success ? 'bad shape' : (parsed.error.issues[0]?.message ?? 'bad shape')})`);
 }

@@ -75,6 +75,28 @@ void describe('safety of .dir listings', () => {
     });
   }
 
+  for (const [what, relpaths] of [
+    ['sorted, the two side by side', ['a', 'b', 'b', 'c']],
+    ['unsorted, the two apart', ['c', 'a', 'b', 'a']],
+    ['sorted until the second', ['a', 'b', 'c', 'a']],
+  ] as const) {
+    void test(`a relpath listed twice is refused, naming it (${what})`, () => {
+      const listing = Buffer.from(JSON.stringify(relpaths.map((relpath) => ({ md5, relpath }))));
+      assert.throws(
+        () => parseListing(listing, '/cache/ab/cdef.dir'),
+        (error: Error) => error.message === `/cache/ab/cdef.dir: ${JSON.stringify(relpaths.find((relpath, index) => relpaths.indexOf(relpath) !== index))} is listed twice`,
+      );
+    });
+  }
+
+  void test('a listing not sorted by relpath is read as it is', () => {
+    const relpaths = ['z', 'b/x', 'a', 'b', 'ünï', 'B'];
+    assert.deepEqual(
+      parseListing(Buffer.from(JSON.stringify(relpaths.map((relpath) => ({ md5, relpath })))), 'x').map((entry) => entry.relpath),
+      relpaths,
+    );
+  });
+
   void test('extra fields of an entry are accepted and dropped', () => {
     assert.deepEqual(parseListing(Buffer.from(JSON.stringify([{ md5, relpath: 'a', isexec: true }])), 'x'), [{ md5, relpath: 'a' }]);
   });
