@@ -65,8 +65,11 @@ export function writeNewFileSync(path: string, bytes: Uint8Array, withStats: boo
 export class FreshFolders implements WorkspacePlaces {
   /** Where each place is written. */
   private readonly paths: readonly string[];
-  /** Stats of each place's file once written. */
-  private readonly written: Array<(PlacedFile & { readonly size: number }) | undefined>;
+  /**
+   * Each place's file once written, by whichever thread wrote it: ino, mtimeMs and size at 3 × place
+   * (size NaN until then). Shared memory, so that the transfer thread's results carry none of it.
+   */
+  private readonly stats: Float64Array;
   /** Each object's first place, and the next place of the same object (-1 ends). */
   private readonly first = new Map<string, number>();
   private readonly next: Int32Array;
@@ -74,7 +77,7 @@ export class FreshFolders implements WorkspacePlaces {
   private constructor(private readonly folders: ReadonlyMap<Pointer, FreshFolder>) {
     const list = [...folders.values()];
     this.paths = list.length === 1 ? list[0]!.paths : list.flatMap((folder) => folder.paths);
-    this.written = new Array<undefined>(this.paths.length);
+    this.stats = new Float64Array(new SharedArrayBuffer(this.paths.length * 3 * Float64Array.BYTES_PER_ELEMENT)).fill(Number.NaN);
     this.next = new Int32Array(this.paths.length).fill(-1);
     // Backwards, so that each chain runs in listing order.
     for (const folder of list.reverse()) {
@@ -120,27 +123,29 @@ export class FreshFolders implements WorkspacePlaces {
     return folders.size === 0 ? undefined : new FreshFolders(folders);
   }
 
-  of(id: string): readonly string[] | undefined {
-    const head = this.first.get(id);
-    if (head === undefined) return undefined;
-    const paths: string[] = [];
-    for (let place = head; place !== -1; place = this.next[place]!) paths.push(this.paths[place]!);
-    return paths;
+  placeOf(id: string): number {
+    return this.first.get(id) ?? -1;
+  }
+
+  writeSync(place: number, bytes: Uint8Array): void {
+    for (let at = place; at !== -1; at = this.next[at]!) {
+      const file = writeNewFileSync(this.paths[at]!, bytes, true);
+      this.stats[3 * at] = file.ino;
+      this.stats[3 * at + 1] = file.mtimeMs;
+      this.stats[3 * at + 2] = bytes.length;
+    }
   }
 
   chains(ids: readonly string[]): PlaceChains {
     const first = new Int32Array(ids.length);
     for (let index = 0; index < ids.length; index++) first[index] = this.first.get(ids[index]!) ?? -1;
-    return { paths: this.paths, first, next: this.next };
+    return { paths: this.paths, first, next: this.next, stats: this.stats };
   }
 
-  placed(id: string, size: number, files: readonly PlacedFile[]): void {
-    let place = this.first.get(id) ?? -1;
-    for (const file of files) {
-      if (place === -1) break;
-      this.written[place] = { ino: file.ino, mtimeMs: file.mtimeMs, size };
-      place = this.next[place]!;
-    }
+  /** The file written at `place`, if it was. */
+  private writtenAt(place: number): (PlacedFile & { readonly size: number }) | undefined {
+    const size = this.stats[3 * place + 2]!;
+    return Number.isNaN(size) ? undefined : { ino: this.stats[3 * place]!, mtimeMs: this.stats[3 * place + 1]!, size };
   }
 
   /** Whether `pointer`'s folder is written here (then `finish` it instead of checking it out). */
@@ -160,7 +165,7 @@ export class FreshFolders implements WorkspacePlaces {
     const stats: Array<[string, StatEntry]> = [];
     try {
       for (const [index, entry] of folder.entries.entries()) {
-        let file = this.written[folder.start + index];
+        let file = this.writtenAt(folder.start + index);
         if (file === undefined) file = await materialize(repo, entry, folder.paths[index]!, verified.has(entry.md5) ? copier : undefined);
         stats.push([`${path}/${entry.relpath}`, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: entry.md5 }]);
       }

@@ -21,7 +21,7 @@ export const THREAD_FROM = 1000;
 
 type RawResult = {
   i: number;
-  placed?: number[];
+  placed?: true;
   copied?: number;
   slab?: number;
   offset?: number;
@@ -127,12 +127,13 @@ function fetchOne(i, into) {
   if (into) writeNewRemovingOnError(into + sep + id.slice(2), bytes);
   else writeAtomically(objectPath(job.cacheRoot, id), bytes, true, false);
   if (places) {
-    const placed = [];
     for (let at = places.first[i]; at !== -1; at = places.next[at]) {
       const stats = writeNew(places.paths[at], bytes, true);
-      placed.push(stats.ino, stats.mtimeMs);
+      places.stats[3 * at] = stats.ino;
+      places.stats[3 * at + 1] = stats.mtimeMs;
+      places.stats[3 * at + 2] = bytes.length;
     }
-    return { i, placed, length: bytes.length };
+    return { i, placed: true, length: bytes.length };
   }
   const offset = used;
   used += bytes.length;
@@ -278,7 +279,7 @@ parentPort.postMessage({ finished: true });
 
 /**
  * `places`, when given, lists new files (in a staging folder) that objects are also written to:
- * an object with places does not keep its bytes (result `placed`, the files' stats).
+ * an object with places does not keep its bytes (result `placed`; the files' stats go to `places.stats`).
  */
 export type FetchJob = {
   readonly kind: 'fetch';
@@ -293,12 +294,14 @@ export type FetchJob = {
 /**
  * Item i's files: paths[first[i]], then paths[next[p]] after each place p, until -1 (none: -1 as
  * first). Typed arrays and the one array of paths the plan made, because a thread's job is copied
- * to it whole before it starts (fresh-folders.ts).
+ * to it whole before it starts (fresh-folders.ts). The thread writes each file's ino, mtimeMs and
+ * size to `stats` (shared memory) at 3 × its place.
  */
 export interface PlaceChains {
   readonly paths: readonly string[];
   readonly first: Int32Array;
   readonly next: Int32Array;
+  readonly stats: Float64Array;
 }
 
 /**
@@ -338,7 +341,7 @@ export interface PlacedFile {
 /** What became of job item `index`. */
 export type ThreadResult =
   | { readonly index: number; readonly bytes: Buffer }
-  | { readonly index: number; readonly placed: readonly PlacedFile[]; readonly size: number }
+  | { readonly index: number; readonly placed: true; readonly size: number }
   | { readonly index: number; readonly large: true }
   | { readonly index: number; readonly corrupt: string }
   | { readonly index: number; readonly error: string }
@@ -386,18 +389,13 @@ function toResult(result: RawResult, slabs: readonly Buffer[]): ThreadResult {
   if (result.absent) return { index, absent: true };
   if (result.large) return { index, large: true };
   if (result.corrupt !== undefined) return { index, corrupt: result.corrupt };
-  if (result.placed !== undefined) return { index, placed: pairs(result.placed), size: result.length ?? 0 };
+  if (result.placed) return { index, placed: true, size: result.length ?? 0 };
   if (result.slab !== undefined) return { index, bytes: slabs[result.slab]!.subarray(result.offset ?? 0, (result.offset ?? 0) + (result.length ?? 0)) };
   if (result.ino !== undefined) return { index, stats: { ino: result.ino, mtimeMs: result.mtimeMs ?? 0, size: result.size ?? 0 } };
   if (result.copied !== undefined) return { index, copied: result.copied };
   throw new Error(`the transfer thread sent a result of unknown kind for item ${index}`);
 }
 
-function pairs(flat: readonly number[]): PlacedFile[] {
-  const placed: PlacedFile[] = [];
-  for (let at = 0; at < flat.length; at += 2) placed.push({ ino: flat[at]!, mtimeMs: flat[at + 1]! });
-  return placed;
-}
 
 /**
  * How a list of items is shared: `theirs` (possibly empty) is taken item by item by whichever

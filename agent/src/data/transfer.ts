@@ -16,7 +16,7 @@ import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
 import { writeNewFileSync } from './fresh-folders';
 import { folderGroups, groupByFolder, writeGroup } from './object-groups';
-import { alongside, runInThread, shareOut, THREAD_FROM, type PlaceChains, type PlacedFile, type ThreadResult } from './transfer-thread';
+import { alongside, runInThread, shareOut, THREAD_FROM, type PlaceChains, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
 /**
@@ -47,14 +47,14 @@ export interface TransferOptions {
   readonly places?: () => Promise<WorkspacePlaces | undefined>;
 }
 
-/** New workspace files to write fetched objects to (fresh-folders.ts). */
+/** New workspace files (places, in a staging folder) to write fetched objects to (fresh-folders.ts). */
 export interface WorkspacePlaces {
-  /** The new files (in a staging folder) that object `id` goes to, if any. */
-  of(id: string): readonly string[] | undefined;
-  /** The same for each of `ids`, in their order, as a transfer thread's job takes them. */
+  /** Object `id`'s first place, or -1 when it goes to none. */
+  placeOf(id: string): number;
+  /** Writes verified bytes to `place` and every further place of the same object, and records each file's stats. */
+  writeSync(place: number, bytes: Uint8Array): void;
+  /** The places of `ids`, in their order, as a transfer thread's job takes them (the thread records the stats). */
   chains(ids: readonly string[]): PlaceChains;
-  /** Object `id` (`size` bytes) was written to each of its places, which have these stats, in order. */
-  placed(id: string, size: number, files: readonly PlacedFile[]): void;
 }
 
 class Meter {
@@ -310,11 +310,11 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   let spare: Buffer | undefined;
   const getSmall = (id: string, places: WorkspacePlaces | undefined, into: string | undefined): boolean => {
     let object: Buffer | undefined;
-    const targets = places?.of(id);
+    const place = places ? places.placeOf(id) : -1;
     try {
       // Bytes written to their places right away need no memory of their own (no page to fault in).
-      if (targets) spare ??= Buffer.allocUnsafeSlow(SMALL_OBJECT);
-      object = remote.readSmallSync!(id, SMALL_OBJECT, targets ? spare : undefined);
+      if (place !== -1) spare ??= Buffer.allocUnsafeSlow(SMALL_OBJECT);
+      object = remote.readSmallSync!(id, SMALL_OBJECT, place !== -1 ? spare : undefined);
       if (object === undefined) return false;
       attempted++;
       const md5 = md5OfBytes(object);
@@ -324,23 +324,20 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       }
       if (into !== undefined) writeNewFileSync(`${into}${sep}${id.slice(2)}`, object, false);
       else if (!present.has(id)) repo.cache.writeObjectSync(id, object);
-      if (targets && places) {
-        const written = object;
-        places.placed(id, written.length, targets.map((target) => writeNewFileSync(target, written, true)));
-      }
+      if (place !== -1) places!.writeSync(place, object);
     } catch (error) {
       if (object === undefined) attempted++;
       failed.push({ md5: id, error: (error as Error).message });
       return true;
     }
     present.add(id);
-    options.verified?.add(id, targets ? undefined : object);
+    options.verified?.add(id, place !== -1 ? undefined : object);
     transferred++;
     bytes += object.length;
     meter.objectDone(object.length);
     return true;
   };
-  const fromThread = (id: string, result: ThreadResult, places: WorkspacePlaces | undefined): void => {
+  const fromThread = (id: string, result: ThreadResult): void => {
     if ('large' in result) {
       large.push(id);
       return;
@@ -355,8 +352,8 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       bytes += result.bytes.length;
       meter.objectDone(result.bytes.length);
     } else if ('placed' in result) {
+      // The thread recorded its files' stats with the places.
       present.add(id);
-      places?.placed(id, result.size, result.placed);
       options.verified?.add(id);
       transferred++;
       bytes += result.size;
@@ -388,7 +385,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
               },
               claim,
               (results) => {
-                for (const result of results) fromThread(flat[result.index]!, result, places);
+                for (const result of results) fromThread(flat[result.index]!, result);
               },
             );
       await alongside(run, async () => {
