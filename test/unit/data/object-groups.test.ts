@@ -13,12 +13,15 @@ import { tempDir } from './fixture';
 const id = (prefix: string, n: number): string => `${prefix}${String(n).padStart(30, '0')}`;
 
 void describe('object groups', () => {
-  void test('groups are runs of one folder in name order, staged only where the folder is missing', (t) => {
+  void test('groups are runs of one folder in name order, staged only where the folder is missing, existing folders first', (t) => {
     const root = tempDir(t);
     mkdirSync(join(root, 'ab'));
-    const groups = groupByFolder([id('cd', 2), id('ab', 1), id('cd', 1), id('ab', 0)], root);
+    mkdirSync(join(root, 'ef'));
+    const groups = groupByFolder([id('cd', 2), id('ef', 3), id('ab', 1), id('cd', 1), id('ab', 0), id('01', 7)], root);
     assert.deepEqual(groups, [
       { prefix: 'ab', ids: [id('ab', 0), id('ab', 1)], staged: false },
+      { prefix: 'ef', ids: [id('ef', 3)], staged: false },
+      { prefix: '01', ids: [id('01', 7)], staged: true },
       { prefix: 'cd', ids: [id('cd', 1), id('cd', 2)], staged: true },
     ]);
   });
