@@ -142,12 +142,6 @@ export class FreshFolders implements WorkspacePlaces {
     return { paths: this.paths, first, next: this.next, stats: this.stats };
   }
 
-  /** The file written at `place`, if it was. */
-  private writtenAt(place: number): (PlacedFile & { readonly size: number }) | undefined {
-    const size = this.stats[3 * place + 2]!;
-    return Number.isNaN(size) ? undefined : { ino: this.stats[3 * place]!, mtimeMs: this.stats[3 * place + 1]!, size };
-  }
-
   /** Whether `pointer`'s folder is written here (then `finish` it instead of checking it out). */
   has(pointer: Pointer): boolean {
     return this.folders.has(pointer);
@@ -164,10 +158,16 @@ export class FreshFolders implements WorkspacePlaces {
     const copier = new SmallFileCopier();
     const stats: Array<[string, StatEntry]> = [];
     try {
-      for (const [index, entry] of folder.entries.entries()) {
-        let file = this.writtenAt(folder.start + index);
-        if (file === undefined) file = await materialize(repo, entry, folder.paths[index]!, verified.has(entry.md5) ? copier : undefined);
-        stats.push([`${path}/${entry.relpath}`, { ino: file.ino, mtimeMs: file.mtimeMs, size: file.size, md5: entry.md5 }]);
+      // An index loop reading the shared stats in place: ~5 allocations fewer per file than
+      // destructuring entries() and building a record for each.
+      const { entries, start } = folder;
+      for (let index = 0; index < entries.length; index++) {
+        const entry = entries[index]!;
+        const at = 3 * (start + index);
+        const stat: StatEntry = Number.isNaN(this.stats[at + 2]!)
+          ? { ...(await materialize(repo, entry, folder.paths[index]!, verified.has(entry.md5) ? copier : undefined)), md5: entry.md5 }
+          : { ino: this.stats[at]!, mtimeMs: this.stats[at + 1]!, size: this.stats[at + 2]!, md5: entry.md5 };
+        stats.push([`${path}/${entry.relpath}`, stat]);
       }
       if ((await lstat(pointer.dataPath).catch(() => undefined)) !== undefined) {
         throw new UserError(`${pointer.dataPath} appeared while it was being pulled; left as it is — run mlw data checkout ${path} to bring it to the pointer`);
