@@ -40,7 +40,8 @@ type Message = { readonly slab: SharedArrayBuffer } | { readonly results: readon
  * The worker's code, plain JavaScript run with `eval: true` (Node's own modules only), so it runs
  * the same from the bundle, from the sources under tsx and from the .vsix. Keep it in step with
  * DirectoryRemote.readSmallSync and uploadSmallSync, the small-object path of transfer.ts `fetch`,
- * Cache.writeObjectSync and checkout.ts writeFileAtomically.
+ * Cache.writeObjectSync, FreshFolders.writeSync (the places' stats) and checkout.ts
+ * writeFileAtomically.
  */
 const WORKER_SOURCE = `
 'use strict';

@@ -324,7 +324,7 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       }
       if (into !== undefined) writeNewFileSync(`${into}${sep}${id.slice(2)}`, object, false);
       else if (!present.has(id)) repo.cache.writeObjectSync(id, object);
-      if (place !== -1) places!.writeSync(place, object);
+      if (places && place !== -1) places.writeSync(place, object);
     } catch (error) {
       if (object === undefined) attempted++;
       failed.push({ md5: id, error: (error as Error).message });
