@@ -50,16 +50,23 @@ export class SmallFileCopier {
     return this.copyThroughBuffer(source, destination, limit);
   }
 
+  /**
+   * The size is what the reads find: only a file that fills the first read is stat'ed, to check
+   * `limit` before anything is created (an fstat and its Stats object per small file cost more
+   * than the read that finds the end).
+   */
   private copyThroughBuffer(source: string, destination: string, limit = Number.POSITIVE_INFINITY): number | undefined {
     const input = openSync(source, 'r');
     try {
-      const { size } = fstatSync(input);
-      if (size >= limit) return undefined;
+      let read = readSync(input, this.buffer, 0, this.buffer.length, null);
+      if (read === this.buffer.length && fstatSync(input).size >= limit) return undefined;
       // 'wx': a new file, so nothing is truncated.
       const output = openSync(destination, 'wx');
+      let size = 0;
       try {
-        for (let read = readSync(input, this.buffer, 0, this.buffer.length, null); read > 0; read = readSync(input, this.buffer, 0, this.buffer.length, null)) {
+        for (; read > 0; read = readSync(input, this.buffer, 0, this.buffer.length, null)) {
           for (let written = 0; written < read; ) written += writeSync(output, this.buffer, written, read - written);
+          size += read;
         }
       } finally {
         closeSync(output);

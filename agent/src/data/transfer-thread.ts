@@ -57,6 +57,24 @@ let slabIndex = -1;
 let used = 0;
 let buffer = Buffer.allocUnsafeSlow(64 << 10);
 
+/**
+ * Reads an open file whole into the reused buffer (grown as needed) and returns its length, or -1
+ * once it reaches limit bytes: no fstat, and no Stats object, per small file.
+ */
+function readWhole(fd, limit) {
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      if (filled >= limit) return -1;
+      const larger = Buffer.allocUnsafeSlow(Math.min(limit, 2 * buffer.length));
+      buffer.copy(larger, 0, 0, filled);
+      buffer = larger;
+    }
+    const read = readSync(fd, buffer, filled, buffer.length - filled, null);
+    if (read === 0) return filled;
+    filled += read;
+  }
+}
 function readFully(fd, into, size) {
   let filled = 0;
   while (filled < size) {
@@ -104,13 +122,14 @@ function fetchOne(i, into) {
   const fd = openSync(objectPath(job.remoteRoot, id), 'r');
   let bytes;
   try {
-    const { size } = fstatSync(fd);
-    if (size >= job.limit) return { i, large: true };
     if (places) {
       // Written out below and not kept: one reused buffer, no fresh memory to fault in.
-      if (size > buffer.length) buffer = Buffer.allocUnsafeSlow(size);
-      bytes = buffer.subarray(0, readFully(fd, buffer, size));
+      const length = readWhole(fd, job.limit);
+      if (length === -1) return { i, large: true };
+      bytes = buffer.subarray(0, length);
     } else {
+      const { size } = fstatSync(fd);
+      if (size >= job.limit) return { i, large: true };
       if (slab.length - used < size) {
         const shared = new SharedArrayBuffer(Math.max(1 << 20, size));
         parentPort.postMessage({ slab: shared });
@@ -215,10 +234,9 @@ function copyOne(i, into) {
   const fd = openSync(source, 'r');
   let bytes;
   try {
-    const { size } = fstatSync(fd);
-    if (size >= job.limit) return { i, large: true };
-    if (size > buffer.length) buffer = Buffer.allocUnsafeSlow(size);
-    bytes = buffer.subarray(0, readFully(fd, buffer, size));
+    const length = readWhole(fd, job.limit);
+    if (length === -1) return { i, large: true };
+    bytes = buffer.subarray(0, length);
   } finally {
     closeSync(fd);
   }

@@ -37,16 +37,20 @@ function remoteConfig(remote: string, cacheType?: string): string {
 
 /**
  * A dataset of awkward names, 1,200 files of 1–9 KiB (enough for the second thread, past a yield of
- * the loops and several 1 MiB slabs), duplicates, and one large file.
+ * the loops and several 1 MiB slabs), duplicates, files of sizes around the read buffers and the
+ * small-object limit, and one large file.
  */
 async function pushedDataset(t: { after: (fn: () => void) => void }): Promise<{ root: string; remote: string; service: DataService }> {
   const root = tempDir(t);
   const remote = join(tempDir(t, 'mlw-remote-'), 'store');
   writeTree(join(root, 'data'), awkwardTree);
   mkdirSync(join(root, 'data', 'many'), { recursive: true });
+  mkdirSync(join(root, 'data', 'medium'), { recursive: true });
   for (let index = 0; index < 1200; index++) writeFileSync(join(root, 'data', 'many', `f${index}.bin`), randomBytes(1024 + ((index * 997) % 8192)));
   writeTree(join(root, 'data'), { 'copy/a.txt': 'same bytes', 'copy/b.txt': 'same bytes' });
   writeFileSync(join(root, 'data', 'large.bin'), randomBytes((4 << 20) + 5));
+  // Around the reads' buffers (64 KiB on the thread, 256 KiB here) and the small-object limit.
+  for (const size of [65535, 65536, 65537, 200_000, 262_144, 262_145, 1_000_000, (4 << 20) - 1, 4 << 20]) writeFileSync(join(root, 'data', 'medium', `m${size}.bin`), randomBytes(size));
   writeTree(root, { '.dvc/config': remoteConfig(remote) });
   const service = new DataService({ cwd: root, log: quietLog });
   await service.add(['data']);
@@ -254,7 +258,7 @@ void describe('transfers through a directory remote', () => {
     assert.deepEqual(readdirSync(cloned.root).sort(), ['.dvc', 'data.dvc']);
     writeTree(cloned.root, { '.data.mlw-pull/many/f1.bin': 'half-written by a killed pull' });
     const pulled = await cloned.service.pull([]);
-    assert.equal(pulled.checkout[0]!.written, 1200 + Object.keys(awkwardTree).length + 3);
+    assert.equal(pulled.checkout[0]!.written, 1200 + Object.keys(awkwardTree).length + 3 + 9);
     assert.deepEqual(readdirSync(cloned.root).sort(), ['.dvc', 'data', 'data.dvc']);
     assert.equal(pythonDvcHash(join(cloned.root, 'data')).md5, pythonDvcHash(join(root, 'data')).md5);
   });

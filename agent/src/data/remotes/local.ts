@@ -141,6 +141,11 @@ export class DirectoryRemote implements Remote {
   readSmallSync(md5: string, limit: number, into?: Buffer): Buffer | undefined {
     const fd = openSync(this.pathOf(md5), 'r');
     try {
+      if (into !== undefined && into.length >= limit) {
+        // Read to its end without an fstat (and its Stats object): filling `limit` bytes means large.
+        const length = readFully(fd, into, limit);
+        return length === limit ? undefined : into.subarray(0, length);
+      }
       const { size } = fstatSync(fd);
       if (size >= limit) return undefined;
       if (into !== undefined && into.length >= size) return into.subarray(0, readFully(fd, into, size));
