@@ -1,11 +1,14 @@
 /**
  * The stat cache's SQLite file: what putMany records (in statements of many rows) is exactly what a
- * later process reads back, whatever the count, with a later entry for a path replacing an earlier one.
+ * later process reads back, whatever the count, with a later entry for a path replacing an earlier one;
+ * its journal mode, and when the file is opened.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { StatCache, type StatEntry } from '../../../agent/src/data/stat-cache';
+import { openSqliteFile } from '../../../agent/src/sqlite';
 import { quietLog, tempDir } from './fixture';
 
 function entry(index: number): StatEntry {
@@ -38,4 +41,40 @@ void test('putMany records any number of entries, and the last entry for a path 
   t.after(() => reopened.close());
   assert.deepEqual(reopened.loadUnder('data'), expected);
   assert.equal(expected.size, 1 + 99 + 100 + 101 + 257 + 1);
+});
+
+void test('a cache an earlier version left in WAL mode goes back to a rollback journal, unless another process has it open', (t) => {
+  const file = join(tempDir(t), 'state.sqlite');
+  const earlier = openSqliteFile(file);
+  earlier.pragma('journal_mode = WAL');
+  earlier.exec('CREATE TABLE state (path TEXT PRIMARY KEY, ino INTEGER NOT NULL, mtime REAL NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL) WITHOUT ROWID');
+
+  // Held open elsewhere: the cache works, in WAL, without waiting for the other process.
+  const shared = StatCache.open(file, quietLog);
+  shared.putMany([['data/a.bin', entry(1)]]);
+  assert.equal(earlier.pragma('journal_mode', { simple: true }), 'wal');
+  shared.close();
+  earlier.close();
+
+  const alone = StatCache.open(file, quietLog);
+  alone.putMany([['data/b.bin', entry(2)]]);
+  alone.close();
+  const check = openSqliteFile(file);
+  t.after(() => check.close());
+  assert.equal(check.pragma('journal_mode', { simple: true }), 'delete');
+  assert.deepEqual(
+    check.prepare('SELECT path FROM state ORDER BY path').all(),
+    [{ path: 'data/a.bin' }, { path: 'data/b.bin' }],
+  );
+});
+
+void test('the cache file is opened on first use only', (t) => {
+  const file = join(tempDir(t), 'tmp', 'state.sqlite');
+  const unused = StatCache.open(file, quietLog);
+  unused.close();
+  assert.equal(existsSync(file), false);
+  const used = StatCache.open(file, quietLog);
+  t.after(() => used.close());
+  assert.equal(used.get('data/a.bin'), undefined);
+  assert.equal(existsSync(file), true);
 });
