@@ -1,6 +1,8 @@
 // Bundles the agent (also the `mlw` CLI) and the extension with esbuild; `tsc` only type-checks.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -67,6 +69,7 @@ function pageScript(entry, outfile) {
 
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'dist/better_sqlite3.node');
+buildNativeTransfer();
 
 await Promise.all([
   build({ ...common, entryPoints: ['agent/src/main.ts'], outfile: 'dist/agent.js', plugins: [dockerodeApart, awsSdkApart] }),
@@ -85,3 +88,27 @@ await Promise.all([
 const agentBundle = readFileSync('dist/agent.js', 'utf8');
 const asciiBundle = agentBundle.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 if (asciiBundle !== agentBundle) writeFileSync('dist/agent.js', asciiBundle);
+
+/**
+ * The native pull loop (agent/native/transfer.c, a Node-API module) next to the bundle. Optional:
+ * without a C compiler or Node's headers the agent keeps its JavaScript path (native-transfer.ts),
+ * so a failure here is a warning. Rebuilt only when the source is newer than the module.
+ */
+function buildNativeTransfer() {
+  const source = 'agent/native/transfer.c';
+  const output = 'dist/mlw_transfer.node';
+  if (existsSync(output) && statSync(output).mtimeMs >= statSync(source).mtimeMs) return;
+  // Node's headers where its installation keeps them (<prefix>/include/node), as node-gyp's nodedir.
+  const headers = join(dirname(dirname(process.execPath)), 'include', 'node');
+  const temporary = `${output}.${process.pid}.tmp`;
+  try {
+    if (!existsSync(join(headers, 'node_api.h'))) throw new Error(`no node_api.h in ${headers}`);
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-Wall', '-shared', '-fPIC', `-I${headers}`, '-o', temporary, source, '-lpthread'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(temporary, output);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    rmSync(output, { force: true });
+    const detail = error.stderr?.toString().trim() || error.message;
+    process.stderr.write(`warning: the native pull loop was not built (pulls use the JavaScript path): ${detail}\n`);
+  }
+}

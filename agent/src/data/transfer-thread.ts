@@ -363,7 +363,7 @@ export interface PlacedFile {
   readonly mtimeMs: number;
 }
 
-/** What became of job item `index`. */
+/** What became of job item `index` (`placed`: stored in the cache, and written to its places if it has any, their stats in `places.stats`; its bytes not kept). */
 export type ThreadResult =
   | { readonly index: number; readonly bytes: Buffer }
   | { readonly index: number; readonly placed: true; readonly size: number }

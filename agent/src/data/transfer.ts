@@ -15,7 +15,8 @@ import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
 import { writeNewFileSync } from './fresh-folders';
-import { folderGroups, groupByFolder, writeGroup } from './object-groups';
+import { folderGroups, groupByFolder, writeGroup, type ObjectGroup } from './object-groups';
+import { fetchNatively } from './native-transfer';
 import { alongside, runInThread, shareOut, THREAD_FROM, type PlaceChains, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
@@ -76,6 +77,13 @@ class Meter {
 
   fileDone(): void {
     this.files++;
+    this.report(false);
+  }
+
+  /** Several whole small objects moved (counted elsewhere, as the native loop does). */
+  advance(files: number, bytes: number): void {
+    this.files += files;
+    this.bytes += bytes;
     this.report(false);
   }
 
@@ -337,7 +345,8 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
     meter.objectDone(object.length);
     return true;
   };
-  const fromThread = (id: string, result: ThreadResult): void => {
+  /** `counted`: the meter already has the object (the native loop reports its progress itself). */
+  const fromThread = (id: string, result: ThreadResult, counted = false): void => {
     if ('large' in result) {
       large.push(id);
       return;
@@ -357,8 +366,25 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       options.verified?.add(id);
       transferred++;
       bytes += result.size;
-      meter.objectDone(result.size);
+      if (!counted) meter.objectDone(result.size);
     }
+  };
+  /** The files of `groups` by the native loop; false when it is not in use here (native-transfer.ts). */
+  const fetchNativelyAll = async (groups: readonly ObjectGroup[], places: WorkspacePlaces | undefined): Promise<boolean> => {
+    const ids = groups.flatMap((group) => group.ids);
+    const results = await fetchNatively({
+      ids,
+      remoteRoot: remote.objectsRoot!,
+      groups: folderGroups(groups, repo.cache.objectsRoot),
+      limit: SMALL_OBJECT,
+      ...(places ? { places: places.chains(ids) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (files, size) => meter.advance(files, size),
+    });
+    if (results === undefined) return false;
+    for (const result of results) fromThread(ids[result.index]!, result, true);
+    options.signal?.throwIfAborted();
+    return true;
   };
   const fetchAll = async (ids: readonly string[], places?: WorkspacePlaces): Promise<void> => {
     if (remote.readSmallSync) {
@@ -368,6 +394,10 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
       const root = repo.cache.objectsRoot;
       const groups = groupByFolder(files, root);
       const shared = remote.objectsRoot !== undefined && files.length >= THREAD_FROM;
+      if (shared && (await fetchNativelyAll(groups, places))) {
+        await mapLimit(large.splice(0), remote.parallelism, get);
+        return;
+      }
       const { mine, theirs, claim } = shareOut(groups, () => shared, 1);
       const flat = theirs.flatMap((group) => group.ids);
       const run =

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, relative, sep } from 'node:path';
 import { describe, test } from 'node:test';
 import { md5OfBytes } from '../../../agent/src/data/hashing';
+import { nativeTransfer } from '../../../agent/src/data/native-transfer';
 import { StatCache } from '../../../agent/src/data/stat-cache';
 import type { TransferProgress } from '../../../agent/src/data/transfer';
 import { DataService } from '../../../agent/src/data/service';
@@ -86,7 +87,17 @@ function clone(t: { after: (fn: () => void) => void }, from: string, remote: str
   return { root, service: new DataService({ cwd: root, log: quietLog }) };
 }
 
-void describe('transfers through a directory remote', () => {
+/** Which loop moves a pull's small objects here: transfer-js.test.ts runs this file on the JavaScript one. */
+const loop = process.env.MLW_NATIVE_TRANSFER === '0' ? 'JavaScript' : 'native';
+
+void describe(`transfers through a directory remote (${loop} pull loop)`, () => {
+  void test(`the ${loop} pull loop is the one in use`, () => {
+    // npm test builds the native module (scripts/build.mjs): a machine where it did not build or
+    // load fails here, not silently on the JavaScript path.
+    const state = nativeTransfer();
+    assert.equal(state.inUse, loop === 'native', state.inUse ? 'native in use' : state.reason);
+  });
+
   void test('push sends every object complete under its name and no temporary file; a second push moves nothing', async (t) => {
     const { root, remote, service } = await pushedDataset(t);
     const objects = snapshot(join(remote, 'files', 'md5'));
@@ -239,6 +250,24 @@ void describe('transfers through a directory remote', () => {
     const again = clone(t, root, remote);
     await assert.rejects(again.service.pull([]), /could not be fetched.*nothing was checked out/s);
     assert.deepEqual(readdirSync(again.root).sort(), ['.dvc', 'data.dvc'], 'neither the dataset folder nor its staging folder is there');
+  });
+
+  void test('objects the remote lacks are reported with the path that was not there, the rest are stored, and pull checks out nothing', async (t) => {
+    const { root, remote } = await pushedDataset(t);
+    const lost = ['many/f3.bin', 'many/f700.bin'].map((relpath) => md5OfBytes(readFileSync(join(root, 'data', relpath))));
+    for (const id of lost) rmSync(join(remote, 'files', 'md5', id.slice(0, 2), id.slice(2)));
+    const cloned = clone(t, root, remote);
+    const fetched = await cloned.service.fetch([]);
+    assert.deepEqual(
+      fetched.failed.map((failure) => [failure.md5, failure.error]).sort(),
+      lost.map((id) => [id, `ENOENT: no such file or directory, open '${join(remote, 'files', 'md5', id.slice(0, 2), id.slice(2))}'`]).sort(),
+    );
+    // many/, awkward names, copy/'s one object, large.bin, medium/ and the listing, less the lost.
+    assert.equal(fetched.transferred, 1200 + Object.keys(awkwardTree).length + 1 + 1 + 9 + 1 - lost.length, 'every other object is stored');
+    const cached = snapshot(join(cloned.root, '.dvc', 'cache'));
+    assert.equal([...cached.keys()].filter((name) => name.endsWith('.tmp')).length, 0, 'no temporary file is left');
+    const again = clone(t, root, remote);
+    await assert.rejects(again.service.pull([]), /could not be fetched.*nothing was checked out/s);
   });
 
   void test('a pull into a new folder removes the staging folder a killed pull left, and a cancelled one leaves neither folder', async (t) => {
