@@ -90,7 +90,7 @@ const asciiBundle = agentBundle.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.ch
 if (asciiBundle !== agentBundle) writeFileSync('dist/agent.js', asciiBundle);
 
 /**
- * The native pull loop (agent/native/transfer.c, a Node-API module) next to the bundle. Optional:
+ * The native transfer loop (agent/native/transfer.c, a Node-API module) next to the bundle. Optional:
  * without a C compiler or Node's headers the agent keeps its JavaScript path (native-transfer.ts),
  * so a failure here is a warning. Rebuilt only when the source is newer than the module.
  */
@@ -109,6 +109,6 @@ function buildNativeTransfer() {
     rmSync(temporary, { force: true });
     rmSync(output, { force: true });
     const detail = error.stderr?.toString().trim() || error.message;
-    process.stderr.write(`warning: the native pull loop was not built (pulls use the JavaScript path): ${detail}\n`);
+    process.stderr.write(`warning: the native transfer loop was not built (push and pull use their JavaScript paths): ${detail}\n`);
   }
 }

@@ -1,13 +1,16 @@
 /*
- * mlw_transfer: the small-object loop of a pull from a directory remote, in C on two threads.
+ * mlw_transfer: the small-object loop of a push or pull through a directory remote, in C on two
+ * threads.
  *
- * It does exactly what the JavaScript path does for each object (transfer.ts `fetch`, the `fetch`
- * job of transfer-thread.ts): read the remote's object whole, hash it, and only when its md5 is its
- * name write it to the cache — under its final name into a staging folder that is renamed into
- * place when the folder's group is done, or under a temporary name then renamed into an existing
- * folder — and to its new workspace files (places), whose stats it records. Objects of `limit`
- * bytes or more are left to the caller's general path. What the JavaScript path spends on V8 per
- * object (~half of a 15,000-object pull, bench/RESULTS.md) is gone; the kernel's work is the same.
+ * It does exactly what the JavaScript paths do for each object (transfer.ts `fetch` and `push`, the
+ * `fetch` and `copy` jobs of transfer-thread.ts): read the source store's object whole; for a fetch
+ * (`verify`), hash it and go on only when its md5 is its name; write it to the target store — under
+ * its final name into a staging folder that is renamed into place when the folder's group is done,
+ * or under a temporary name then renamed into an existing folder — and, for a pull into a new
+ * folder, to its workspace files (places), whose stats it records. A push's object missing from the
+ * cache is ABSENT; objects of `limit` bytes or more are left to the caller's general path. What the
+ * JavaScript paths spend on V8 per object (~half of a 15,000-object pull, bench/RESULTS.md) is
+ * gone; the kernel's work is the same. Reflinks are the JavaScript path's (the caller probes).
  *
  * md5 comes from the OpenSSL inside the running Node (looked up by name at load, so a runtime
  * without it fails to load this module and the caller keeps its JavaScript path); errors are
@@ -32,15 +35,12 @@
 #include <unistd.h>
 #include <uv.h>
 
-enum { PENDING = 0, STORED = 1, LARGE = 2, CORRUPT = 3, FAILED = 4 };
+enum { PENDING = 0, STORED = 1, LARGE = 2, CORRUPT = 3, FAILED = 4, ABSENT = 5 };
 enum { MAX_THREADS = 8, PATH_BYTES = 4096 };
 
 typedef struct {
-  unsigned int state[4];
-  unsigned int counts[2];
-  unsigned char pending[64];
-  unsigned int used;
-} Md5Context; /* at least as large as OpenSSL's MD5_CTX (92 bytes) */
+  _Alignas(16) unsigned char opaque[256];
+} Md5Context; /* room for OpenSSL's MD5_CTX (92 bytes), whose header a machine may lack */
 
 static int (*md5_init)(Md5Context *);
 static int (*md5_update)(Md5Context *, const void *, size_t);
@@ -50,8 +50,9 @@ typedef struct {
   /* the job, copied out of JavaScript values before the threads start */
   char **ids;
   uint32_t count;
-  char *remote_root;
-  char *cache_root;
+  char *source_root;
+  char *target_root; /* the store the groups' folders are in */
+  bool verify;       /* fetch: store only objects whose md5 is their name; copy (push): a missing source is ABSENT */
   double limit;
   char *tag;
   char **prefixes;
@@ -205,7 +206,7 @@ static ssize_t read_whole(Worker *worker, int fd, double limit) {
   for (;;) {
     if (filled == worker->capacity) {
       if ((double)filled >= limit) return -1;
-      size_t larger = worker->capacity * 2;
+      size_t larger = worker->capacity == 0 ? 64 << 10 : worker->capacity * 2;
       if ((double)larger > limit) larger = (size_t)limit;
       unsigned char *grown = realloc(worker->buffer, larger);
       if (grown == NULL) {
@@ -239,11 +240,15 @@ static void md5_hex(const unsigned char *bytes, size_t length, char hex[33]) {
 
 /* ---- one object ---- */
 
-static void fetch_one(Worker *worker, uint32_t item, const char *into) {
+static void move_one(Worker *worker, uint32_t item, const char *into) {
   Job *job = worker->job;
   const char *id = job->ids[item];
   char path[PATH_BYTES];
-  int fd = format_path(path, "%s/%.2s/%s", job->remote_root, id, id + 2) == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  int fd = format_path(path, "%s/%.2s/%s", job->source_root, id, id + 2) == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0 && !job->verify && errno == ENOENT) {
+    job->status[item] = ABSENT;
+    return;
+  }
   if (fd < 0) return fail(job, item, errno, "open", path);
   ssize_t length = read_whole(worker, fd, job->limit);
   int saved = errno;
@@ -255,14 +260,14 @@ static void fetch_one(Worker *worker, uint32_t item, const char *into) {
   }
   const unsigned char *bytes = worker->buffer;
   char md5[33];
-  md5_hex(bytes, (size_t)length, md5);
-  if (strcmp(md5, id) != 0) {
+  if (job->verify) md5_hex(bytes, (size_t)length, md5);
+  if (job->verify && strcmp(md5, id) != 0) {
     job->status[item] = CORRUPT;
     job->messages[item] = strdup(md5);
     return;
   }
   const char *syscall = "open";
-  int named = into != NULL ? format_path(path, "%s/%s", into, id + 2) : format_path(path, "%s/%.2s/%s", job->cache_root, id, id + 2);
+  int named = into != NULL ? format_path(path, "%s/%s", into, id + 2) : format_path(path, "%s/%.2s/%s", job->target_root, id, id + 2);
   if (named != 0) return fail(job, item, errno, syscall, path);
   if ((into != NULL ? write_new(path, bytes, (size_t)length, NULL, &syscall) : write_atomically(job, path, bytes, (size_t)length, &syscall)) != 0)
     return fail(job, item, errno, syscall, path);
@@ -290,10 +295,10 @@ static void *run_worker(void *argument) {
   for (uint32_t g = atomic_fetch_add(&job->next_group, 1); g < job->groups && !stopped(job); g = atomic_fetch_add(&job->next_group, 1)) {
     /* A staging folder that cannot be made (read-only store, a file in the way): each object's own write fails and is reported with its id, as in object-groups.ts. */
     const char *into = NULL;
-    if (job->staged[g] && format_path(folder, "%s/%s", job->cache_root, job->prefixes[g]) == 0 &&
+    if (job->staged[g] && format_path(folder, "%s/%s", job->target_root, job->prefixes[g]) == 0 &&
         format_path(staging, "%s.%sg%x.tmp", folder, job->tag, atomic_fetch_add(&job->next_temporary, 1)) == 0 && make_folders(staging) == 0)
       into = staging;
-    for (int32_t i = job->starts[g]; i < job->starts[g + 1] && !stopped(job); i++) fetch_one(worker, (uint32_t)i, into);
+    for (int32_t i = job->starts[g]; i < job->starts[g + 1] && !stopped(job); i++) move_one(worker, (uint32_t)i, into);
     if (into != NULL) settle_folder(into, folder);
   }
   return NULL;
@@ -308,6 +313,7 @@ static void execute(napi_env env, void *data) {
   for (uint32_t slot = 0; slot < job->threads; slot++) {
     workers[slot] = (Worker){ .job = job, .slot = slot, .capacity = 64 << 10 };
     workers[slot].buffer = malloc(workers[slot].capacity);
+    if (workers[slot].buffer == NULL) workers[slot].capacity = 0;
   }
   for (uint32_t slot = 1; slot < job->threads; slot++) {
     if (pthread_create(&threads[slot], NULL, run_worker, &workers[slot]) != 0) break;
@@ -329,8 +335,8 @@ static void free_job(napi_env env, Job *job) {
   free(job->ids);
   free(job->prefixes);
   free(job->place_paths);
-  free(job->remote_root);
-  free(job->cache_root);
+  free(job->source_root);
+  free(job->target_root);
   free(job->tag);
   free(job);
 }
@@ -436,12 +442,14 @@ static int read_job(napi_env env, napi_value object, Job *job) {
   job->groups = (uint32_t)groups;
   job->threads = (uint32_t)threads;
   job->limit = number_of(env, object, "limit");
-  job->remote_root = string_of(env, property(env, object, "remoteRoot"), NULL);
-  job->cache_root = string_of(env, property(env, object, "cacheRoot"), NULL);
+  job->source_root = string_of(env, property(env, object, "sourceRoot"), NULL);
+  job->target_root = string_of(env, property(env, object, "targetRoot"), NULL);
+  napi_value verify = property(env, object, "verify");
+  if (verify == NULL || napi_get_value_bool(env, verify, &job->verify) != napi_ok) return throw_type(env, "verify must be a boolean");
   job->tag = string_of(env, property(env, object, "tag"), NULL);
   job->ids = packed_property(env, job, object, "ids", job->count, 0);
   job->prefixes = packed_property(env, job, object, "prefixes", job->groups, 1);
-  if (!job->remote_root || !job->cache_root || !job->tag || !job->ids || !job->prefixes || job->limit <= 0) return throw_type(env, "the job's roots, tag, ids, prefixes or limit are missing");
+  if (!job->source_root || !job->target_root || !job->tag || !job->ids || !job->prefixes || job->limit <= 0) return throw_type(env, "the job's roots, tag, ids, prefixes or limit are missing");
   for (uint32_t i = 0; i < job->count; i++)
     if (strlen(job->ids[i]) != 32) return throw_type(env, "every id must be 32 hex digits");
   if (typed(env, job, object, "starts", napi_int32_array, job->groups + 1, &job->starts) != 0 ||
@@ -463,13 +471,13 @@ static int read_job(napi_env env, napi_value object, Job *job) {
   return 0;
 }
 
-/* fetch(job): a promise of [index, message] pairs for the corrupt (message: their md5) and failed items; job.status says what became of each. */
-static napi_value fetch(napi_env env, napi_callback_info info) {
+/* move(job): a promise of [index, message] pairs for the corrupt (message: their md5) and failed items; job.status says what became of each. */
+static napi_value move(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], promise, name;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1) {
-    napi_throw_type_error(env, NULL, "fetch needs a job");
+    napi_throw_type_error(env, NULL, "move needs a job");
     return NULL;
   }
   Job *job = calloc(1, sizeof *job);
@@ -478,7 +486,7 @@ static napi_value fetch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "mlw_transfer.fetch", NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, "mlw_transfer.move", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, job, &job->work);
   napi_queue_async_work(env, job->work);
   return promise;
@@ -497,7 +505,7 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   napi_value function;
-  napi_create_function(env, "fetch", NAPI_AUTO_LENGTH, fetch, NULL, &function);
-  napi_set_named_property(env, exports, "fetch", function);
+  napi_create_function(env, "move", NAPI_AUTO_LENGTH, move, NULL, &function);
+  napi_set_named_property(env, exports, "move", function);
   return exports;
 }

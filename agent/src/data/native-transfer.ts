@@ -1,23 +1,24 @@
 /**
- * The native loop for a pull's small objects from a directory remote (agent/native/transfer.c,
- * built by scripts/build.mjs next to the bundle as mlw_transfer.node). Where it is not built or
- * does not load (no C compiler at build time; a runtime whose OpenSSL lacks MD5_Init), fetch keeps
- * its JavaScript path, which does the same work: `nativeTransfer()` says which. MLW_NATIVE_TRANSFER=0
- * forces the JavaScript path (the tests run both).
+ * The native loop for the small objects of a push or pull through a directory remote
+ * (agent/native/transfer.c, built by scripts/build.mjs next to the bundle as mlw_transfer.node).
+ * Where it is not built or does not load (no C compiler at build time; a runtime whose OpenSSL
+ * lacks MD5_Init), push and fetch keep their JavaScript paths, which do the same work:
+ * `nativeTransfer()` says which. MLW_NATIVE_TRANSFER=0 forces the JavaScript paths (the tests run both).
  */
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FolderGroups, PlaceChains, ThreadResult } from './transfer-thread';
 
-const STATUS = { pending: 0, stored: 1, large: 2, corrupt: 3, failed: 4 } as const;
+const STATUS = { pending: 0, stored: 1, large: 2, corrupt: 3, failed: 4, absent: 5 } as const;
 const THREADS = 2;
 
-interface NativeFetchJob {
+interface NativeJob {
   readonly ids: string;
   readonly count: number;
-  readonly remoteRoot: string;
-  readonly cacheRoot: string;
+  readonly sourceRoot: string;
+  readonly targetRoot: string;
+  readonly verify: boolean;
   readonly limit: number;
   readonly tag: string;
   readonly threads: number;
@@ -38,7 +39,7 @@ interface NativeFetchJob {
 
 interface NativeModule {
   /** Resolves to [index, message] for each corrupt (message: its md5) or failed item once every thread stopped. */
-  fetch(job: NativeFetchJob): Promise<Array<[number, string]>>;
+  move(job: NativeJob): Promise<Array<[number, string]>>;
 }
 
 /** Why the native loop is not in use, or undefined when it is. */
@@ -66,15 +67,18 @@ function load(): NativeModule | undefined {
   return loaded;
 }
 
-/** Whether pulls use the native loop here, and if not, why. */
+/** Whether pushes and pulls use the native loop here, and if not, why. */
 export function nativeTransfer(): { readonly inUse: true } | { readonly inUse: false; readonly reason: string } {
   return load() !== undefined ? { inUse: true } : { inUse: false, reason: unavailable ?? 'unknown' };
 }
 
-export interface NativeFetchRequest {
+export interface NativeMoveRequest {
+  /** fetch: from the remote to the cache (and places), verified; copy: from the cache to the remote (push). */
+  readonly kind: 'fetch' | 'copy';
   /** Plain md5 names (no .dir), in the order of `groups`. */
   readonly ids: readonly string[];
-  readonly remoteRoot: string;
+  readonly sourceRoot: string;
+  /** In the target store. */
   readonly groups: FolderGroups;
   readonly limit: number;
   readonly places?: PlaceChains;
@@ -84,11 +88,12 @@ export interface NativeFetchRequest {
 }
 
 /**
- * Fetches the objects on two native threads. Each item's result, in the terms of a transfer
- * thread's (`placed`: stored in the cache and written to its places, if any, whose stats are in
- * `places.stats`); items left undone by a cancel have none. Undefined when the module is not in use.
+ * Moves the objects on two native threads. Each item's result, in the terms of a transfer thread's
+ * (fetch `placed`: stored in the cache and written to its places, if any, whose stats are in
+ * `places.stats`; copy `copied` or `absent`); items left undone by a cancel have none. Undefined
+ * when the module is not in use.
  */
-export async function fetchNatively(request: NativeFetchRequest): Promise<ThreadResult[] | undefined> {
+export async function moveNatively(request: NativeMoveRequest): Promise<ThreadResult[] | undefined> {
   const native = load();
   if (native === undefined) return undefined;
   const { ids, groups, places, signal } = request;
@@ -96,11 +101,12 @@ export async function fetchNatively(request: NativeFetchRequest): Promise<Thread
   const sizes = new Float64Array(ids.length);
   const progress = new Float64Array(2 * THREADS);
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const job: NativeFetchJob = {
+  const job: NativeJob = {
     ids: ids.join('\0'),
     count: ids.length,
-    remoteRoot: request.remoteRoot,
-    cacheRoot: groups.root,
+    sourceRoot: request.sourceRoot,
+    targetRoot: groups.root,
+    verify: request.kind === 'fetch',
     limit: request.limit,
     tag: randomBytes(4).toString('hex'),
     threads: THREADS,
@@ -133,19 +139,20 @@ export async function fetchNatively(request: NativeFetchRequest): Promise<Thread
   const ticker = setInterval(report, 5);
   let messages: Array<[number, string]>;
   try {
-    messages = await native.fetch(job);
+    messages = await native.move(job);
   } finally {
     clearInterval(ticker);
     signal?.removeEventListener('abort', cancel);
   }
   report();
-  return results(status, sizes, new Map(messages));
+  return results(request.kind, status, sizes, new Map(messages));
 }
 
-function results(status: Uint8Array, sizes: Float64Array, messages: ReadonlyMap<number, string>): ThreadResult[] {
+function results(kind: NativeMoveRequest['kind'], status: Uint8Array, sizes: Float64Array, messages: ReadonlyMap<number, string>): ThreadResult[] {
   const all: ThreadResult[] = [];
   status.forEach((state, index) => {
-    if (state === STATUS.stored) all.push({ index, placed: true, size: sizes[index]! });
+    if (state === STATUS.stored) all.push(kind === 'fetch' ? { index, placed: true, size: sizes[index]! } : { index, copied: sizes[index]! });
+    else if (state === STATUS.absent) all.push({ index, absent: true });
     else if (state === STATUS.large) all.push({ index, large: true });
     else if (state === STATUS.corrupt) all.push({ index, corrupt: messages.get(index) ?? 'an unknown md5' });
     else if (state === STATUS.failed) all.push({ index, error: messages.get(index) ?? 'the native transfer failed without a message' });

@@ -9,7 +9,7 @@
  * Reflinks still go through copyFile (nothing to write back): the first copy tries one, and its
  * answer holds for the copier's life, so make one copier per operation and pair of folders.
  */
-import { closeSync, constants, copyFileSync, fstatSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 
 export class SmallFileCopier {
   private readonly buffer = Buffer.allocUnsafeSlow(256 << 10);
@@ -75,5 +75,22 @@ export class SmallFileCopier {
     } finally {
       closeSync(input);
     }
+  }
+}
+
+/**
+ * Whether a copy of `source` into `folder` (made if missing) reflinks, tried with a probe file that
+ * is removed; undefined when `source` cannot be read (the copy itself then reports it).
+ */
+export function reflinksInto(source: string, folder: string, probe: string): boolean | undefined {
+  try {
+    mkdirSync(folder, { recursive: true });
+    copyFileSync(source, probe, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+    return true;
+  } catch (error) {
+    // The folder was made: a missing file is the source (copyFile's errors name it either way).
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : false;
+  } finally {
+    rmSync(probe, { force: true });
   }
 }

@@ -15,8 +15,10 @@ import type { Pointer } from './pointer';
 import type { Remote } from './remotes/types';
 import type { DataRepo } from './repo';
 import { writeNewFileSync } from './fresh-folders';
+import { temporaryName } from './cache';
+import { reflinksInto } from './small-copy';
 import { folderGroups, groupByFolder, writeGroup, type ObjectGroup } from './object-groups';
-import { fetchNatively } from './native-transfer';
+import { moveNatively } from './native-transfer';
 import { alongside, runInThread, shareOut, THREAD_FROM, type PlaceChains, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
@@ -165,10 +167,10 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
       failed.push({ md5: id, error: sendError(error, source) });
     }
   };
-  const counted = (size: number): void => {
+  const counted = (size: number, metered = false): void => {
     bytes += size;
     sent++;
-    meter.objectDone(size);
+    if (!metered) meter.objectDone(size);
   };
   const sendSmall = (id: string, into: string | undefined): boolean => {
     let source: string | undefined;
@@ -182,7 +184,7 @@ export async function push(repo: DataRepo, remote: Remote, pointers: readonly Po
     }
     return true;
   };
-  const rest = remote.uploadSmallSync && remote.objectsRoot !== undefined ? await sendSmallAlongside(repo, remote, missingFiles, { sendSmall, counted, failed, signal: options.signal }) : missingFiles;
+  const rest = remote.uploadSmallSync && remote.objectsRoot !== undefined ? await sendSmallAlongside(repo, remote, missingFiles, { sendSmall, counted, progressed: (files, size) => meter.advance(files, size), failed, signal: options.signal }) : missingFiles;
   await mapLimit(rest, remote.parallelism, send);
   // A listing goes up only when all its files did: a remote never lists what it lacks.
   if (failed.length === 0) await mapLimit(missingDirs, remote.parallelism, send);
@@ -216,8 +218,10 @@ function bytesToSend(repo: DataRepo, pointers: readonly Pointer[], plan: { missi
 interface SmallSends {
   /** Uploads one object on this thread if it is small (into a staging folder, if given), and counts it; false when it is not. */
   readonly sendSmall: (id: string, into: string | undefined) => boolean;
-  /** Counts one small object the second thread uploaded. */
-  readonly counted: (size: number) => void;
+  /** Counts one small object the second thread uploaded (`metered`: the meter has it already, through `progressed`). */
+  readonly counted: (size: number, metered?: boolean) => void;
+  /** Advances the meter by objects counted later (the native loop's progress). */
+  readonly progressed: (files: number, bytes: number) => void;
   readonly failed: TransferResult['failed'];
   readonly signal: AbortSignal | undefined;
 }
@@ -230,6 +234,8 @@ interface SmallSends {
 async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], options: SmallSends): Promise<string[]> {
   const root = remote.objectsRoot!;
   const groups = groupByFolder(ids, root);
+  const natively = ids.length >= THREAD_FROM && reflinksInto(repo.cache.pathOf(ids[0]!), root, temporaryName(`${root}${sep}probe`)) === false ? await sendNatively(repo, groups, root, options) : undefined;
+  if (natively !== undefined) return natively;
   const { mine, theirs, claim } = shareOut(groups, () => true, ids.length >= THREAD_FROM ? 1 : Number.POSITIVE_INFINITY);
   const flat = theirs.flatMap((group) => group.ids);
   const large: string[] = [];
@@ -255,6 +261,35 @@ async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly 
       large.push(...(await writeGroup(group, root, (into) => inSyncLoop(group.ids, (id) => options.sendSmall(id, into), options.signal, pause))));
     }
   });
+  return large;
+}
+
+/**
+ * The small objects of `groups` by the native loop (native-transfer.ts); returns the large ones, or
+ * undefined when the loop is not in use here. Not where the stores reflink: those stay on the
+ * JavaScript paths, which reflink.
+ */
+async function sendNatively(repo: DataRepo, groups: readonly ObjectGroup[], root: string, options: SmallSends): Promise<string[] | undefined> {
+  const ids = groups.flatMap((group) => group.ids);
+  const results = await moveNatively({
+    kind: 'copy',
+    ids,
+    sourceRoot: repo.cache.objectsRoot,
+    groups: folderGroups(groups, root),
+    limit: SMALL_OBJECT,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: options.progressed,
+  });
+  if (results === undefined) return undefined;
+  const large: string[] = [];
+  for (const result of results) {
+    const id = ids[result.index]!;
+    if ('absent' in result) options.failed.push({ md5: id, error: NOT_IN_CACHE });
+    else if ('error' in result) options.failed.push({ md5: id, error: result.error });
+    else if ('large' in result) large.push(id);
+    else if ('copied' in result) options.counted(result.copied, true);
+  }
+  options.signal?.throwIfAborted();
   return large;
 }
 
@@ -372,9 +407,10 @@ export async function fetch(repo: DataRepo, remote: Remote, pointers: readonly P
   /** The files of `groups` by the native loop; false when it is not in use here (native-transfer.ts). */
   const fetchNativelyAll = async (groups: readonly ObjectGroup[], places: WorkspacePlaces | undefined): Promise<boolean> => {
     const ids = groups.flatMap((group) => group.ids);
-    const results = await fetchNatively({
+    const results = await moveNatively({
+      kind: 'fetch',
       ids,
-      remoteRoot: remote.objectsRoot!,
+      sourceRoot: remote.objectsRoot!,
       groups: folderGroups(groups, repo.cache.objectsRoot),
       limit: SMALL_OBJECT,
       ...(places ? { places: places.chains(ids) } : {}),

@@ -1,5 +1,5 @@
 /**
- * transfer.test.ts on the JavaScript pull loop, which runs where the native module (agent/native)
+ * transfer.test.ts on the JavaScript transfer loop, which runs where the native module (agent/native)
  * is not built or does not load: both loops are held to the same tests.
  */
 import './javascript-transfer';

@@ -87,11 +87,11 @@ function clone(t: { after: (fn: () => void) => void }, from: string, remote: str
   return { root, service: new DataService({ cwd: root, log: quietLog }) };
 }
 
-/** Which loop moves a pull's small objects here: transfer-js.test.ts runs this file on the JavaScript one. */
+/** Which loop moves the small objects of a push or pull here: transfer-js.test.ts runs this file on the JavaScript one. */
 const loop = process.env.MLW_NATIVE_TRANSFER === '0' ? 'JavaScript' : 'native';
 
-void describe(`transfers through a directory remote (${loop} pull loop)`, () => {
-  void test(`the ${loop} pull loop is the one in use`, () => {
+void describe(`transfers through a directory remote (${loop} transfer loop)`, () => {
+  void test(`the ${loop} transfer loop is the one in use`, () => {
     // npm test builds the native module (scripts/build.mjs): a machine where it did not build or
     // load fails here, not silently on the JavaScript path.
     const state = nativeTransfer();
