@@ -12,6 +12,8 @@
  * builds first (scripts/build.mjs); cold cache for add (a new cache and stat cache each round), warm
  * page cache for everyone. The data lives in a temp folder that is deleted at the end.
  * Run: npx tsx bench/data.ts [--rounds N] [--only a,b,c,d] [--settle S] [--as-node]
+ * (d) uses the native transfer loop when it is built; MLW_NATIVE_TRANSFER=0 measures the JavaScript
+ * one. TMPDIR=/mnt/fast (a tmpfs) with --settle 0 measures without the disk (bench/RESULTS.md, session 18).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
