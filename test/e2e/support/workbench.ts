@@ -111,8 +111,14 @@ export async function fromContextMenu(page: Page, target: Locator, action: strin
     throw new Error(`the context menu has no "${action}": ${labels.join(' | ')}`);
   }
   const item = items.filter({ hasText: action }).first();
-  await item.hover();
-  await menu.locator('.focused', { hasText: action }).first().waitFor();
+  const focused = menu.locator('.focused', { hasText: action });
+  // A hover can come before the menu listens, and then no later mouse event reaches it (seen in CI
+  // on 2026-12-06: the menu open, no item marked, for 10 minutes): move within the item until the
+  // menu marks it.
+  for (let attempt = 0; (await focused.count()) === 0; attempt++) {
+    await item.hover({ position: { x: 12 + (attempt % 2) * 24, y: 8 } });
+    await page.waitForTimeout(50);
+  }
   await item.click();
   await menu.waitFor({ state: 'detached' });
 }
