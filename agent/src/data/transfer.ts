@@ -18,7 +18,7 @@ import { writeNewFileSync } from './fresh-folders';
 import { temporaryName } from './cache';
 import { reflinksInto } from './small-copy';
 import { folderGroups, groupByFolder, writeGroup, type ObjectGroup } from './object-groups';
-import { moveNatively } from './native-transfer';
+import { moveNatively, nativeTransfer } from './native-transfer';
 import { alongside, runInThread, shareOut, THREAD_FROM, type PlaceChains, type ThreadResult } from './transfer-thread';
 import type { VerifiedObjects } from './verified-objects';
 
@@ -218,7 +218,7 @@ function bytesToSend(repo: DataRepo, pointers: readonly Pointer[], plan: { missi
 interface SmallSends {
   /** Uploads one object on this thread if it is small (into a staging folder, if given), and counts it; false when it is not. */
   readonly sendSmall: (id: string, into: string | undefined) => boolean;
-  /** Counts one small object the second thread uploaded (`metered`: the meter has it already, through `progressed`). */
+  /** Counts one small object another thread uploaded (`metered`: the meter has it already, through `progressed`). */
   readonly counted: (size: number, metered?: boolean) => void;
   /** Advances the meter by objects counted later (the native loop's progress). */
   readonly progressed: (files: number, bytes: number) => void;
@@ -227,18 +227,24 @@ interface SmallSends {
 }
 
 /**
- * Pushes the small objects among `ids`, a remote folder at a time (object-groups.ts): on this
- * thread and, for many, on a second thread too. Returns the others (found large as they were
- * opened), for the general path.
+ * Pushes the small objects among `ids`, a remote folder at a time (object-groups.ts): for many,
+ * where the stores do not reflink, on the native loop; else on this thread and, for many, on a
+ * second thread too. Returns the others (found large as they were opened), for the general path.
  */
 async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly string[], options: SmallSends): Promise<string[]> {
   const root = remote.objectsRoot!;
   const groups = groupByFolder(ids, root);
-  const natively = ids.length >= THREAD_FROM && reflinksInto(repo.cache.pathOf(ids[0]!), root, temporaryName(`${root}${sep}probe`)) === false ? await sendNatively(repo, groups, root, options) : undefined;
-  if (natively !== undefined) return natively;
+  const large: string[] = [];
+  const take = (id: string, result: ThreadResult, metered: boolean): void => {
+    if ('absent' in result) options.failed.push({ md5: id, error: NOT_IN_CACHE });
+    else if ('error' in result) options.failed.push({ md5: id, error: result.error });
+    else if ('large' in result) large.push(id);
+    else if ('copied' in result) options.counted(result.copied, metered);
+  };
+  const native = ids.length >= THREAD_FROM && nativeTransfer().inUse && reflinksInto(repo.cache.pathOf(ids[0]!), root, temporaryName(`${root}${sep}probe`)) === false;
+  if (native && (await sendNatively(repo, groups, root, options, take))) return large;
   const { mine, theirs, claim } = shareOut(groups, () => true, ids.length >= THREAD_FROM ? 1 : Number.POSITIVE_INFINITY);
   const flat = theirs.flatMap((group) => group.ids);
-  const large: string[] = [];
   const run =
     theirs.length === 0
       ? undefined
@@ -246,13 +252,7 @@ async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly 
           { kind: 'copy', ids: flat, sourceRoot: repo.cache.objectsRoot, targetRoot: root, limit: SMALL_OBJECT, groups: folderGroups(theirs, root) },
           claim,
           (results) => {
-            for (const result of results) {
-              const id = flat[result.index]!;
-              if ('absent' in result) options.failed.push({ md5: id, error: NOT_IN_CACHE });
-              else if ('error' in result) options.failed.push({ md5: id, error: result.error });
-              else if ('large' in result) large.push(id);
-              else if ('copied' in result) options.counted(result.copied);
-            }
+            for (const result of results) take(flat[result.index]!, result, false);
           },
         );
   await alongside(run, async () => {
@@ -265,11 +265,11 @@ async function sendSmallAlongside(repo: DataRepo, remote: Remote, ids: readonly 
 }
 
 /**
- * The small objects of `groups` by the native loop (native-transfer.ts); returns the large ones, or
- * undefined when the loop is not in use here. Not where the stores reflink: those stay on the
+ * The small objects of `groups` by the native loop (native-transfer.ts), each result handed to
+ * `take`; false when the loop is not in use here. Not where the stores reflink: those stay on the
  * JavaScript paths, which reflink.
  */
-async function sendNatively(repo: DataRepo, groups: readonly ObjectGroup[], root: string, options: SmallSends): Promise<string[] | undefined> {
+async function sendNatively(repo: DataRepo, groups: readonly ObjectGroup[], root: string, options: SmallSends, take: (id: string, result: ThreadResult, metered: boolean) => void): Promise<boolean> {
   const ids = groups.flatMap((group) => group.ids);
   const results = await moveNatively({
     kind: 'copy',
@@ -280,17 +280,10 @@ async function sendNatively(repo: DataRepo, groups: readonly ObjectGroup[], root
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: options.progressed,
   });
-  if (results === undefined) return undefined;
-  const large: string[] = [];
-  for (const result of results) {
-    const id = ids[result.index]!;
-    if ('absent' in result) options.failed.push({ md5: id, error: NOT_IN_CACHE });
-    else if ('error' in result) options.failed.push({ md5: id, error: result.error });
-    else if ('large' in result) large.push(id);
-    else if ('copied' in result) options.counted(result.copied, true);
-  }
+  if (results === undefined) return false;
+  for (const result of results) take(ids[result.index]!, result, true);
   options.signal?.throwIfAborted();
-  return large;
+  return true;
 }
 
 /**
